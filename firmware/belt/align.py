@@ -1,0 +1,88 @@
+"""Neutral posture and mount alignment: sensor-frame up vector -> tilt and obliquity.
+
+At calibration the athlete stands (or sits, or lies) in neutral. "Up" is the measured
+gravity direction; "right" is the mount's right axis made orthogonal to up; forward is
+up x right. Angles are then Z-Y-X Euler angles of the pelvis relative to that neutral:
+tilt = pitch (anterior positive), obliquity = -roll (right side higher positive).
+
+Axes are computed once (floats allowed there); `angles` runs per sample in ints only.
+"""
+
+import math
+
+from belt.fixedmath import ONE, atan2_cdeg, isqrt
+
+# Mount = which sensor axis points to the wearer's right and which points up, each as
+# (axis index, sign). Default clip: sensor +X -> right, +Y -> up, +Z -> backward.
+MOUNT_DEFAULT = "+x+y"
+_AXES = "xyz"
+
+
+def parse_mount(text):
+    """'+x+y' -> ((0, 1), (1, 1)); raises ValueError with the allowed form."""
+    t = text.strip().lower()
+    if len(t) != 4 or t[0] not in "+-" or t[2] not in "+-" or t[1] not in _AXES or (
+        t[3] not in _AXES
+    ) or t[1] == t[3]:
+        raise ValueError("mount must look like '+x+y' (right axis, then up axis), got %r" % text)
+    return ((_AXES.index(t[1]), 1 if t[0] == "+" else -1),
+            (_AXES.index(t[3]), 1 if t[2] == "+" else -1))
+
+
+def _unit(v):
+    n = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+    return (v[0] / n, v[1] / n, v[2] / n)
+
+
+def _cross(a, b):
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+class Alignment:
+    """Pelvis axes in the sensor frame (Q14 rows: forward, right, up) and the angles."""
+
+    def __init__(self, mount=MOUNT_DEFAULT):
+        self.set_mount(mount)
+        self.tilt_cdeg = 0
+        self.obl_cdeg = 0
+        self.mount_error_cdeg = 0
+
+    def set_mount(self, mount):
+        right, up = parse_mount(mount)
+        self.mount = mount
+        self._right_hint = [0.0, 0.0, 0.0]
+        self._right_hint[right[0]] = float(right[1])
+        self._up_hint = [0.0, 0.0, 0.0]
+        self._up_hint[up[0]] = float(up[1])
+        # Until a neutral is captured, trust the declared mount.
+        self.capture(self._up_hint[0], self._up_hint[1], self._up_hint[2])
+
+    def capture(self, ux, uy, uz):
+        """Neutral from a mean accelerometer reading (any units). Returns False if degenerate."""
+        if ux == 0 and uy == 0 and uz == 0:
+            return False
+        u = _unit((ux, uy, uz))
+        h = self._right_hint
+        d = h[0] * u[0] + h[1] * u[1] + h[2] * u[2]
+        r = (h[0] - d * u[0], h[1] - d * u[1], h[2] - d * u[2])
+        if r[0] * r[0] + r[1] * r[1] + r[2] * r[2] < 0.25:  # right hint within 30 deg of up
+            return False
+        r = _unit(r)
+        f = _cross(u, r)
+        self.fx, self.fy, self.fz = (int(round(c * ONE)) for c in f)
+        self.rx, self.ry, self.rz = (int(round(c * ONE)) for c in r)
+        self.ux, self.uy, self.uz = (int(round(c * ONE)) for c in u)
+        cosang = u[0] * self._up_hint[0] + u[1] * self._up_hint[1] + u[2] * self._up_hint[2]
+        cosang = max(-1.0, min(1.0, cosang))
+        self.mount_error_cdeg = int(round(math.degrees(math.acos(cosang)) * 100))
+        return True
+
+    def angles(self, x, y, z):
+        """Up vector (sensor frame, Q14) -> self.tilt_cdeg, self.obl_cdeg."""
+        gf = (self.fx * x + self.fy * y + self.fz * z) >> 14
+        gr = (self.rx * x + self.ry * y + self.rz * z) >> 14
+        gu = (self.ux * x + self.uy * y + self.uz * z) >> 14
+        # Up seen from a pitched body leans backward: tilt = atan2(-g_f, sqrt(g_r^2 + g_u^2)).
+        self.tilt_cdeg = atan2_cdeg(-gf, isqrt(gr * gr + gu * gu, gu if gu > 0 else ONE))
+        # Right side higher: up leans toward the body's right.
+        self.obl_cdeg = atan2_cdeg(gr, gu)

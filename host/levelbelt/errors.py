@@ -1,0 +1,27 @@
+"""One exception root so the CLI and TUI can show a one-line message for expected failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LevelBeltError(Exception):
+    """Expected failure with a message fit for the user (no traceback shown)."""
+
+
+class InputFileError(LevelBeltError):
+    """A file the user gave us is unusable; names the file and, when known, the row."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else f"{self.path}"
+        super().__init__(f"{where}: {message}")
+
+
+class ConfigError(LevelBeltError):
+    """A setting or option is out of range or malformed."""
+
+
+class LinkError(LevelBeltError):
+    """The belt link failed (port gone, belt not found, timeout)."""

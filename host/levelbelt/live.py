@@ -1,0 +1,124 @@
+"""Live state of one belt, fed from a reader thread and read by the UI at display rate.
+
+The reader calls `feed` per frame; the UI takes a `snapshot` (≤ 30 Hz) that replaces
+the previous one, so the UI never sees a message per sample and never queues up.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from levelbelt import protocol as p
+
+
+@dataclass(frozen=True)
+class DropAlert:
+    side: str  # side of the pelvis that dropped (the lower one)
+    index: int
+    onset_index: int
+    peak_deg: float
+    ended: bool
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    rate_hz: int
+    last_index: int
+    tilt_deg: float
+    obliquity_deg: float
+    history_t_s: NDArray[np.float64]
+    history_tilt_deg: NDArray[np.float64]
+    history_obl_deg: NDArray[np.float64]
+    drops: tuple[DropAlert, ...]
+    calibrated: bool
+    frames_ok: int
+    frames_bad: int
+    samples_missing: int
+    firmware: tuple[int, int, int] | None
+
+
+@dataclass
+class LiveBelt:
+    rate_hz: int = 100
+    history_s: float = 10.0
+    decoder: p.Decoder = field(default_factory=p.Decoder)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        n = int(self.history_s * self.rate_hz)
+        self._idx = np.full(n, -1, dtype=np.int64)
+        self._tilt = np.zeros(n, dtype=np.float64)
+        self._obl = np.zeros(n, dtype=np.float64)
+        self._last_index = -1
+        self._missing = 0
+        self._drops: list[DropAlert] = []
+        self._calibrated = False
+        self._firmware: tuple[int, int, int] | None = None
+
+    def feed(self, payload: bytes) -> p.Frame | None:
+        frame = self.decoder.decode(payload)
+        if frame is None:
+            return None
+        with self._lock:
+            if isinstance(frame, p.SampleBatch):
+                self._add_batch(frame)
+            elif isinstance(frame, p.Event):
+                self._add_event(frame)
+            elif isinstance(frame, p.Info):
+                self._firmware = frame.firmware
+                self.rate_hz = frame.rate_hz
+        return frame
+
+    def _add_batch(self, b: p.SampleBatch) -> None:
+        n = b.count
+        idx = np.arange(b.first_index, b.first_index + n, dtype=np.int64)
+        if self._last_index >= 0 and b.first_index > self._last_index + 1:
+            self._missing += b.first_index - self._last_index - 1
+        self._last_index = max(self._last_index, int(idx[-1]))
+        slots = idx % self._idx.size
+        self._idx[slots] = idx
+        self._tilt[slots] = b.tilt_cdeg / 100.0
+        self._obl[slots] = b.obl_cdeg / 100.0
+
+    def _add_event(self, e: p.Event) -> None:
+        if e.kind == p.EV_CALIBRATED:
+            self._calibrated = True
+        elif e.kind in (p.EV_DROP_CUE, p.EV_DROP_END):
+            alert = DropAlert(
+                side=p.SIDE_NAMES.get(e.side, "?"),
+                index=e.index,
+                onset_index=e.onset_index,
+                peak_deg=e.value / 100.0,
+                ended=e.kind == p.EV_DROP_END,
+            )
+            self._drops.append(alert)
+            del self._drops[:-50]
+
+    def snapshot(self) -> LiveSnapshot:
+        with self._lock:
+            last = self._last_index
+            valid = (self._idx >= 0) & (self._idx > last - self._idx.size)
+            order = np.argsort(self._idx[valid])
+            idx = self._idx[valid][order]
+            tilt = self._tilt[valid][order]
+            obl = self._obl[valid][order]
+            k = (last % self._idx.size) if last >= 0 else 0
+            return LiveSnapshot(
+                rate_hz=self.rate_hz,
+                last_index=last,
+                tilt_deg=float(self._tilt[k]) if last >= 0 else 0.0,
+                obliquity_deg=float(self._obl[k]) if last >= 0 else 0.0,
+                history_t_s=idx / float(self.rate_hz),
+                history_tilt_deg=tilt,
+                history_obl_deg=obl,
+                drops=tuple(self._drops),
+                calibrated=self._calibrated,
+                frames_ok=self.decoder.frames_ok,
+                frames_bad=self.decoder.frames_bad,
+                samples_missing=self._missing,
+                firmware=self._firmware,
+            )

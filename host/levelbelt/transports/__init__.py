@@ -1,0 +1,1 @@
+"""Links to a belt. Each yields checked frame payloads and accepts frames to send."""
