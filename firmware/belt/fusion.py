@@ -30,6 +30,9 @@ _K_SHIFT = const(16)
 _ACC_TO_Q14 = const(16777)  # 16384 / 1000 mg in Q10
 _ACC_MAX_MG = const(2000)  # beyond this an axis is clearly not gravity alone
 _NORM_TOL = const(3)  # renormalise when |v|^2 is off by more than this many LSB
+# After a FIFO gap only the rate at its end is known; extrapolating it over a long gap
+# would turn the estimate wrongly, so at most this many periods are integrated.
+MAX_GAP_PERIODS = const(4)
 
 
 class TiltFilter:
@@ -79,7 +82,7 @@ class TiltFilter:
 
     def update(self, ax, ay, az, gx, gy, gz, n=1):
         """Advance by one sample (or `n` sample periods after a FIFO gap)."""
-        k = self._k * n
+        k = self._k * (n if n <= MAX_GAP_PERIODS else MAX_GAP_PERIODS)
         # Rotation increment in Q14 rad with the truncation carried forward.
         t = (gx * 16 - self.bias_x) * k + self._rdx
         dx = t >> _K_SHIFT

@@ -119,6 +119,7 @@ class FrameEncoder:
         self._buf = bytearray(BATCH_HEADER_LEN + per * batch)
         self._view = memoryview(self._buf)
         self._count = 0
+        self._next = 0
 
     def _header(self, buf, ftype):
         buf[0] = VERSION
@@ -127,7 +128,14 @@ class FrameEncoder:
         self.seq = (self.seq + 1) & 0xFFFF
 
     def add_sample(self, index, ax, ay, az, gx, gy, gz, tilt, obl):
-        """Append one sample; sends the frame when the batch is full."""
+        """Append one sample; sends the frame when the batch is full.
+
+        A batch holds consecutive indices only, so a gap (FIFO overflow) first sends
+        the part-filled batch; the gap then shows as a jump in `first_index`.
+        """
+        if self._count and index != self._next:
+            self.flush()
+        self._next = index + 1
         buf = self._buf
         if self._count == 0:
             put_u32(buf, 4, index)

@@ -72,3 +72,11 @@ def test_a_gap_of_n_periods_integrates_n_times_the_rate():
     for _ in range(5):
         b.update(0, 0, 0, 0, 0, 20 * 16, 2)
     assert abs(_angle_deg(a, 0, 1) - _angle_deg(b, 0, 1)) < 0.02
+
+
+def test_a_long_gap_extrapolates_the_rate_for_a_few_periods_only():
+    f = TiltFilter(RATE)
+    f.reset(0, 1000, 0)
+    # 500 lost samples while turning at 20 deg/s: only the capped periods are integrated.
+    f.update(0, 0, 0, 0, 0, 20 * 16, 500)
+    assert abs(_angle_deg(f, 0, 1) - 0.2 * 4) < 0.02

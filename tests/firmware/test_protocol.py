@@ -65,3 +65,12 @@ def test_usb_framing_refuses_an_oversized_frame():
     except ValueError:
         return
     raise AssertionError("oversized frame accepted")
+
+
+def test_a_gap_in_indices_closes_the_batch_so_every_sample_keeps_its_index():
+    enc, frames = _capture(4)
+    for i in (0, 1, 7, 8, 9, 10):
+        enc.add_sample(i, 0, 1000, 0, 0, 0, 0, i, -i)
+    assert [(P.get_u32(f, 4), (len(f) - 8) // 16) for f in frames] == [(0, 2), (7, 4)]
+    # The obliquity column of the second frame holds -7..-10: indices stayed aligned.
+    assert [P.get_i16(frames[1], 8 + 16 * k + 14) for k in range(4)] == [-7, -8, -9, -10]
