@@ -30,9 +30,10 @@ _K_SHIFT = const(16)
 _ACC_TO_Q14 = const(16777)  # 16384 / 1000 mg in Q10
 _ACC_MAX_MG = const(2000)  # beyond this an axis is clearly not gravity alone
 _NORM_TOL = const(3)  # renormalise when |v|^2 is off by more than this many LSB
-# After a FIFO gap only the rate at its end is known; extrapolating it over a long gap
-# would turn the estimate wrongly, so at most this many periods are integrated.
-MAX_GAP_PERIODS = const(4)
+# Across a FIFO gap the rate is taken as the mean of the rates at both ends, over at
+# most this many periods (250 ms at 100 Hz); the accelerometer corrects the rest.
+MAX_GAP_PERIODS = const(25)
+_MAX_STEP = const(4096)  # 0.25 rad per update keeps every product a small int
 
 
 class TiltFilter:
@@ -61,6 +62,10 @@ class TiltFilter:
         self._ry = 0
         self._rz = 0
         self.accel_used = 0  # samples whose accelerometer passed the 1 g gate
+        self._primed = False  # previous gyro reading known (trapezoidal integration)
+        self._pgx = 0
+        self._pgy = 0
+        self._pgz = 0
 
     def set_bias(self, bx, by, bz):
         """Gyro bias in 1/256 deg/s, subtracted before integration."""
@@ -78,21 +83,54 @@ class TiltFilter:
         self.z = (az * ONE) // n
         self._rdx = self._rdy = self._rdz = 0
         self._rx = self._ry = self._rz = 0
+        self._primed = False
         return True
 
+    def _gap_step(self, rate, m, rem):
+        """Q14 rotation over m periods; returns (step, remainder) split to stay small-int."""
+        t = rate * self._k
+        q = t >> _K_SHIFT
+        t = (t - (q << _K_SHIFT)) * m + rem
+        d = q * m + (t >> _K_SHIFT)
+        return d, t - ((t >> _K_SHIFT) << _K_SHIFT)
+
     def update(self, ax, ay, az, gx, gy, gz, n=1):
-        """Advance by one sample (or `n` sample periods after a FIFO gap)."""
-        k = self._k * (n if n <= MAX_GAP_PERIODS else MAX_GAP_PERIODS)
-        # Rotation increment in Q14 rad with the truncation carried forward.
-        t = (gx * 16 - self.bias_x) * k + self._rdx
-        dx = t >> _K_SHIFT
-        self._rdx = t - (dx << _K_SHIFT)
-        t = (gy * 16 - self.bias_y) * k + self._rdy
-        dy = t >> _K_SHIFT
-        self._rdy = t - (dy << _K_SHIFT)
-        t = (gz * 16 - self.bias_z) * k + self._rdz
-        dz = t >> _K_SHIFT
-        self._rdz = t - (dz << _K_SHIFT)
+        """Advance by one sample (or `n` sample periods after a FIFO gap).
+
+        The rotation uses the mean of this and the previous gyro reading (trapezoidal
+        rule): exact for a rate that changes linearly between samples.
+        """
+        if not self._primed:
+            self._pgx = gx
+            self._pgy = gy
+            self._pgz = gz
+            self._primed = True
+        rx = (gx + self._pgx) * 8 - self.bias_x
+        ry = (gy + self._pgy) * 8 - self.bias_y
+        rz = (gz + self._pgz) * 8 - self.bias_z
+        self._pgx = gx
+        self._pgy = gy
+        self._pgz = gz
+        if n == 1:
+            # Rotation increment in Q14 rad with the truncation carried forward.
+            k = self._k
+            t = rx * k + self._rdx
+            dx = t >> _K_SHIFT
+            self._rdx = t - (dx << _K_SHIFT)
+            t = ry * k + self._rdy
+            dy = t >> _K_SHIFT
+            self._rdy = t - (dy << _K_SHIFT)
+            t = rz * k + self._rdz
+            dz = t >> _K_SHIFT
+            self._rdz = t - (dz << _K_SHIFT)
+        else:
+            m = n if n <= MAX_GAP_PERIODS else MAX_GAP_PERIODS
+            dx, self._rdx = self._gap_step(rx, m, self._rdx)
+            dy, self._rdy = self._gap_step(ry, m, self._rdy)
+            dz, self._rdz = self._gap_step(rz, m, self._rdz)
+            dx = max(-_MAX_STEP, min(_MAX_STEP, dx))
+            dy = max(-_MAX_STEP, min(_MAX_STEP, dy))
+            dz = max(-_MAX_STEP, min(_MAX_STEP, dz))
 
         x = self.x
         y = self.y

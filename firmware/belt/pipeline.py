@@ -43,6 +43,7 @@ class Pipeline:
         self.tilt_cdeg = 0
         self.obl_cdeg = 0
         self.on_cue = None  # callable(side) driving the motor, set by the board
+        self.mount_ok = True
 
     def recalibrate(self, position=0, with_bias=False):
         """Start a new neutral capture (re-zero between positions); angles keep flowing."""
@@ -61,7 +62,9 @@ class Pipeline:
         m = c.mean_accel()
         if self.state == STATE_CALIBRATING:
             self.filter.reset(m[0], m[1], m[2])
-        self.align.capture(m[0], m[1], m[2])
+        # False when the declared mount's right axis is near vertical: angles would be
+        # meaningless, so the board and the tools report it instead of streaming garbage.
+        self.mount_ok = self.align.capture(m[0], m[1], m[2])
         self.state = STATE_RUNNING
         self._capture_bias = False
         self._recapturing = False

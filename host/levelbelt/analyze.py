@@ -126,6 +126,11 @@ def analyze(rec: RawRecording, settings: DetectorSettings, mount: str = "+x+y") 
                 rec.path, f"not still at the start (need {CALIBRATION_S:g} s of stillness "
                 f"within the first {STILL_START_S:g} s)", line
             )
+        if ev == pipeline_mod.EV_CALIBRATED and not pipe.mount_ok:
+            raise ConfigError(
+                f"mount {mount!r} does not fit {rec.path}: its right axis is within 30 deg of "
+                "the measured up direction; pass the mount the clip was worn with"
+            )
         tilt[row] = pipe.tilt_cdeg / 100.0
         obl[row] = pipe.obl_cdeg / 100.0
         if ev == 1:  # detector.EV_CUE

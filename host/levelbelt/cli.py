@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--stance", choices=("left", "right", "either"), default="either",
                    help="standing leg; default: excursions to either side count")
     a.add_argument("--mount", default="+x+y",
-                   help="sensor axis pointing right then up, e.g. +x+y (default clip)")
+                   help="sensor axis pointing right then up, e.g. +x+y (default clip); "
+                   "write a mount starting with '-' as --mount=-z+x")
     a.set_defaults(func=_cmd_analyze)
 
     d = sub.add_parser("demo", help="live drill dashboard on the simulated belt")

@@ -97,5 +97,7 @@ def infer_rate(rec: RawRecording) -> int:
         if abs(median_dt * rate - 1.0) < 0.2:
             return rate
     raise InputFileError(
-        rec.path, f"median sample spacing {median_dt * 1000:.2f} ms is neither 100 nor 200 Hz"
+        rec.path,
+        f"median sample spacing {median_dt * 1000:.2f} ms is neither 100 nor 200 Hz",
+        int(rec.lines[0]),
     )

@@ -3,7 +3,7 @@
 import math
 
 from belt.fixedmath import ONE
-from belt.fusion import TiltFilter
+from belt.fusion import MAX_GAP_PERIODS, TiltFilter
 
 RATE = 100
 
@@ -74,9 +74,19 @@ def test_a_gap_of_n_periods_integrates_n_times_the_rate():
     assert abs(_angle_deg(a, 0, 1) - _angle_deg(b, 0, 1)) < 0.02
 
 
-def test_a_long_gap_extrapolates_the_rate_for_a_few_periods_only():
+def test_a_gap_integrates_the_mean_of_the_rates_at_both_ends():
     f = TiltFilter(RATE)
     f.reset(0, 1000, 0)
-    # 500 lost samples while turning at 20 deg/s: only the capped periods are integrated.
+    f.update(0, 0, 0, 0, 0, 10 * 16)
+    # 6 lost periods while the rate ramps from 10 to 30 deg/s: mean 20 deg/s x 60 ms.
+    f.update(0, 0, 0, 0, 0, 30 * 16, 6)
+    assert abs(_angle_deg(f, 0, 1) - (0.1 + 1.2)) < 0.03
+
+
+def test_a_long_gap_integrates_a_bounded_rotation_only():
+    f = TiltFilter(RATE)
+    f.reset(0, 1000, 0)
+    f.update(0, 0, 0, 0, 0, 20 * 16)
+    # 500 lost periods at 20 deg/s: at most MAX_GAP_PERIODS (250 ms) are integrated.
     f.update(0, 0, 0, 0, 0, 20 * 16, 500)
-    assert abs(_angle_deg(f, 0, 1) - 0.2 * 4) < 0.02
+    assert abs(_angle_deg(f, 0, 1) - (0.2 + 0.2 * MAX_GAP_PERIODS)) < 0.03
