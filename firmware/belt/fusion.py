@@ -63,6 +63,7 @@ class TiltFilter:
         self._rz = 0
         self.accel_used = 0  # samples whose accelerometer passed the 1 g gate
         self._primed = False  # previous gyro reading known (trapezoidal integration)
+        self._gap_rem = 0
         self._pgx = 0
         self._pgy = 0
         self._pgz = 0
@@ -87,12 +88,17 @@ class TiltFilter:
         return True
 
     def _gap_step(self, rate, m, rem):
-        """Q14 rotation over m periods; returns (step, remainder) split to stay small-int."""
+        """Q14 rotation over m periods, split so every product stays a small int.
+
+        The new remainder goes to `self._gap_rem` (returning a tuple would allocate).
+        """
         t = rate * self._k
         q = t >> _K_SHIFT
         t = (t - (q << _K_SHIFT)) * m + rem
-        d = q * m + (t >> _K_SHIFT)
-        return d, t - ((t >> _K_SHIFT) << _K_SHIFT)
+        s = t >> _K_SHIFT
+        self._gap_rem = t - (s << _K_SHIFT)
+        d = q * m + s
+        return -_MAX_STEP if d < -_MAX_STEP else (_MAX_STEP if d > _MAX_STEP else d)
 
     def update(self, ax, ay, az, gx, gy, gz, n=1):
         """Advance by one sample (or `n` sample periods after a FIFO gap).
@@ -125,12 +131,12 @@ class TiltFilter:
             self._rdz = t - (dz << _K_SHIFT)
         else:
             m = n if n <= MAX_GAP_PERIODS else MAX_GAP_PERIODS
-            dx, self._rdx = self._gap_step(rx, m, self._rdx)
-            dy, self._rdy = self._gap_step(ry, m, self._rdy)
-            dz, self._rdz = self._gap_step(rz, m, self._rdz)
-            dx = max(-_MAX_STEP, min(_MAX_STEP, dx))
-            dy = max(-_MAX_STEP, min(_MAX_STEP, dy))
-            dz = max(-_MAX_STEP, min(_MAX_STEP, dz))
+            dx = self._gap_step(rx, m, self._rdx)
+            self._rdx = self._gap_rem
+            dy = self._gap_step(ry, m, self._rdy)
+            self._rdy = self._gap_rem
+            dz = self._gap_step(rz, m, self._rdz)
+            self._rdz = self._gap_rem
 
         x = self.x
         y = self.y

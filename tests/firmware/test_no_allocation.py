@@ -63,3 +63,22 @@ def test_sample_path_with_usb_framing_allocates_nothing():
 
     _assert_no_allocation(_running_pipeline(P.UsbFramer(write)))
     assert out[0] > 0
+
+
+def test_the_sample_after_a_fifo_gap_allocates_nothing_either():
+    p = _running_pipeline(None)
+    _drive(p, 400)
+    gc.collect()
+    if MICROPYTHON:
+        import micropython
+
+        micropython.heap_lock()
+        try:
+            for _ in range(50):
+                p.push(5, 990, -20, 300, -40, 12, 7)
+        finally:
+            micropython.heap_unlock()
+    else:
+        for _ in range(50):
+            p.push(5, 990, -20, 300, -40, 12, 7)
+    assert p.state == STATE_RUNNING
