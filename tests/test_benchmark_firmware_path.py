@@ -5,14 +5,11 @@ allocation figures, which are deterministic. Timing is never asserted here.
 """
 
 import json
-import shutil
-import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from node_tools import ROOT, require_node, run_captured
+
 DRIVER = ROOT / "benchmarks" / "firmware_path.py"
-WASM_PACKAGE = ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
 
 REQUIRED_KEYS = (
     "bytes_per_sample",
@@ -35,17 +32,8 @@ REQUIRED_KEYS = (
 
 
 def test_firmware_path_benchmark_quick() -> None:
-    assert shutil.which("node"), "node is not on PATH: install Node.js 20+, then `npm ci`"
-    assert WASM_PACKAGE.is_dir(), "node_modules is missing: run `npm ci` in the repo root"
-    proc = subprocess.run(
-        [sys.executable, str(DRIVER), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    output = f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+    require_node()
+    proc, output = run_captured([sys.executable, str(DRIVER), "--quick"])
     assert proc.returncode == 0, output
     lines = proc.stdout.strip().splitlines()
     assert lines, output

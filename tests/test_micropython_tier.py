@@ -7,35 +7,20 @@ run counts as a failure too.
 
 import json
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from node_tools import ROOT, require_node, run_captured
+
 RUNNER = ROOT / "tests" / "mpy" / "run_mpy.mjs"
-WASM_PACKAGE = ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
 TEST_DEF = re.compile(r"^def (test_\w+)\s*\(", re.MULTILINE)  # same rule as run_mpy.mjs
 
 
 def test_firmware_tests_pass_on_micropython() -> None:
-    node = shutil.which("node")
-    assert node, "node is not on PATH: install Node.js 20+, then run `npm ci` in the repo root"
-    assert WASM_PACKAGE.is_dir(), (
-        f"{WASM_PACKAGE.relative_to(ROOT)} is missing: run `npm ci` in the repo root"
-    )
+    node = require_node()
     files = sorted((ROOT / "tests" / "firmware").glob("test_*.py"))
     expected = sum(len(TEST_DEF.findall(f.read_text(encoding="utf-8"))) for f in files)
     assert expected > 0, "no `def test_*` found in tests/firmware/test_*.py"
 
-    proc = subprocess.run(
-        [node, str(RUNNER), *map(str, files)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    output = f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+    proc, output = run_captured([node, str(RUNNER), *map(str, files)])
     lines = proc.stdout.strip().splitlines()
     try:
         summary = json.loads(lines[-1])

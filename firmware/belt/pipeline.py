@@ -75,6 +75,15 @@ class Pipeline:
                             self.align.uz), self.align.mount_error_cdeg, self.position)
             enc.event(_p.EV_CALIBRATED, self.position, self.index, self.index, 0)
 
+    def _send_event(self, enc, ev, index):
+        d = self.detector
+        if ev == _det.EV_CUE:
+            enc.event(_p.EV_DROP_CUE, d.side, index, d.onset_index, d.peak_cdeg)
+        elif ev == _det.EV_END:
+            enc.event(_p.EV_DROP_END, d.side, index, d.onset_index, d.peak_cdeg)
+        elif ev == EV_MOVING:
+            enc.event(_p.EV_MOVING, self.calib.moving_axis & 0xFF, index, index, 0)
+
     def push(self, ax, ay, az, gx, gy, gz, n=1):
         """Process one sample that arrived `n` sample periods after the previous one."""
         self.index += n
@@ -96,21 +105,13 @@ class Pipeline:
             self.obl_cdeg = a.obl_cdeg
             d = self.detector
             dev = d.update(index, a.obl_cdeg)
-            if dev == _det.EV_CUE:
-                if self.on_cue is not None:
+            if dev:
+                if dev == _det.EV_CUE and self.on_cue is not None:
                     self.on_cue(d.side)
-                ev = dev
-            elif dev == _det.EV_END:
                 ev = dev
         enc = self.encoder
         if enc is not None:
             enc.add_sample(index, ax, ay, az, gx, gy, gz, self.tilt_cdeg, self.obl_cdeg)
-            if ev == _det.EV_CUE:
-                d = self.detector
-                enc.event(_p.EV_DROP_CUE, d.side, index, d.onset_index, d.peak_cdeg)
-            elif ev == _det.EV_END:
-                d = self.detector
-                enc.event(_p.EV_DROP_END, d.side, index, d.onset_index, d.peak_cdeg)
-            elif ev == EV_MOVING:
-                enc.event(_p.EV_MOVING, self.calib.moving_axis & 0xFF, index, index, 0)
+            if ev:  # almost every sample has no event: one test on the common path
+                self._send_event(enc, ev, index)
         return ev

@@ -86,6 +86,7 @@ def sample_indices(t_s: NDArray[np.float64], rate_hz: int) -> NDArray[np.int64]:
 
 def analyze(rec: RawRecording, settings: DetectorSettings, mount: str = "+x+y") -> Analysis:
     pipeline_mod = belt_module("pipeline")
+    detector_mod = belt_module("detector")
     align_mod = belt_module("align")
     try:
         align_mod.parse_mount(mount)
@@ -133,12 +134,12 @@ def analyze(rec: RawRecording, settings: DetectorSettings, mount: str = "+x+y") 
             )
         tilt[row] = pipe.tilt_cdeg / 100.0
         obl[row] = pipe.obl_cdeg / 100.0
-        if ev == 1:  # detector.EV_CUE
+        if ev == detector_mod.EV_CUE:
             pending = {
                 "onset_s": float(t_s[row_of_index[det.onset_index]]),
                 "cue_s": float(t_s[row]),
             }
-        elif ev == 2 and pending:  # detector.EV_END
+        elif ev == detector_mod.EV_END and pending:
             events.append(_event(pending, float(t_s[row]), det))
             pending = {}
     if pending:

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Footer, Label, Sparkline, Static
 
 from levelbelt.demo_script import phase_at
+from levelbelt.live import DropAlert
 from levelbelt.tui.widgets import ObliquityGauge
 
 if TYPE_CHECKING:
@@ -110,11 +111,9 @@ class DemoApp(App[None]):
         if self.duration_s and t_s >= self.duration_s:
             self.exit()
 
-    def _update_alert(self, drops: tuple[object, ...], t_s: float) -> None:
-        from levelbelt.live import DropAlert
-
+    def _update_alert(self, drops: tuple[DropAlert, ...], t_s: float) -> None:
         alert = self.query_one("#alert", Static)
-        cues = [d for d in drops if isinstance(d, DropAlert) and not d.ended]
+        cues = [d for d in drops if not d.ended]
         if len(cues) > self._seen_cues:
             self._seen_cues = len(cues)
             last = cues[-1]
