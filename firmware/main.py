@@ -1,4 +1,10 @@
-"""Boot entry: hold BOOT just after reset for safe mode (app not started, REPL free)."""
+"""Boot entry: hold BOOT just after reset for safe mode (app not started, REPL free).
+
+Brown-out safe start: the motors are driven low first (hal.Hal), nothing is written to
+flash while starting (settings are only read; a calibration is saved 10 s later at the
+earliest), and why the chip reset is passed on, so a watchdog reset is reported on the
+console and in INFO.
+"""
 
 from belt import hal
 
@@ -7,4 +13,4 @@ if hal.safe_mode_requested():
 else:
     from belt import app
 
-    app.run()
+    app.run(reset_cause=hal.reset_cause())

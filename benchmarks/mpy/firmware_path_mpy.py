@@ -7,13 +7,19 @@ reference filters timed in the same run (float_reference.py), never absolute tim
 compared across runs.
 
 Measured:
-* bytes allocated per sample by the full path (Pipeline.push -> FrameEncoder -> UsbFramer
-  for USB, or -> a no-op send for BLE), with GC disabled so nothing is hidden by a
-  collection, and again with `micropython.heap_lock()` held (any allocation would raise);
+* bytes allocated per sample by the full path, with GC disabled so nothing is hidden by
+  a collection, and again with `micropython.heap_lock()` held (any allocation would
+  raise). Two forms: USB (Pipeline.push -> Outlet: the record into the resend ring, then
+  FrameEncoder -> UsbFramer), and BLE (the same with a central connected at the default
+  MTU: TILT x3 frames built from the ring and notified through belt/ble.py to a no-op
+  BLE object, serviced after every sample as the main loop does);
 * time per sample (js.performance.now(), read only outside the loops; median of R reps,
-  the cases interleaved within each rep) for both paths, the integer filter alone, the
-  float Madgwick update and the float complementary filter, plus each stage of the path
-  on its own (filter, alignment, detector, encoder, USB CRC and COBS) for the profile;
+  the cases interleaved within each rep) for the issue's path (each IMU driver draining
+  one sample of the track from a replay bus into a pipeline that ends in the resend ring,
+  then the haptics service), both full paths, the integer filter alone, the float
+  Madgwick update and the float complementary filter, plus each stage of the path on its
+  own (filter, alignment, detector, ring, encoder, USB framing) for the profile, and a
+  plain integer loop as the CPU reference for the ESP32 estimate;
 * heap growth between simulated minute 1 and minute M at 100 Hz, drops included;
 * cue latency beyond the dwell against the true (synthetic) onset of each drop.
 
@@ -32,13 +38,17 @@ import struct
 import sys
 from array import array
 
+import belt_edges
 import float_reference as ref
+import null_ble
 
 from belt import detector as det
 from belt import protocol as proto
 from belt.align import Alignment
 from belt.fusion import TiltFilter
+from belt.outlet import Outlet
 from belt.pipeline import STATE_RUNNING, Pipeline
+from belt.ring import SampleRing, capacity_for
 
 try:
     import micropython
@@ -322,19 +332,45 @@ class StructEncoder:
 
 
 def make_pipeline(kind, sink):
-    """'usb': raw SAMPLES x5 through UsbFramer; 'ble': TILT x3 (default MTU) to a no-op."""
-    if kind == "usb":
-        framer = proto.UsbFramer(sink.write)
-        enc = proto.FrameEncoder(framer.send, USB_BATCH, True)
-    else:
-        enc = proto.FrameEncoder(sink.write, BLE_BATCH, False)
-    p = Pipeline(RATE, enc)
-    p.on_cue = sink.cue
+    """'usb': the belt with no central: each sample into the resend ring and USB SAMPLES
+    x5 through UsbFramer. 'ble': the same with a central connected at the default MTU
+    (`p.peripheral`, TILT x3 from the ring; drive it with `run_path`)."""
+    framer = proto.UsbFramer(sink.write)
+    ring = SampleRing(capacity_for(RATE))
+    per = null_ble.connected_peripheral(ring, RATE) if kind == "ble" else None
+    p = Pipeline(RATE, Outlet(ring, proto.FrameEncoder(framer.send, USB_BATCH, True), per))
+    belt_edges.attach_haptics(p, sink)  # the cue hook is the real haptics decision
+    p.peripheral = per
+    return p
+
+
+class NoUsb:
+    """The USB encoder's interface doing nothing: the issue's path ends in the resend ring,
+    and the USB encoding and framing are timed as transport (cost: one no-op call)."""
+
+    def add_sample(self, index, ax, ay, az, gx, gy, gz, tilt, obl):
+        pass
+
+    def flush(self):
+        pass
+
+    def event(self, kind, side, index, onset_index, value):
+        pass
+
+    def calibration(self, bias, up, mount_error_cdeg, position):
+        pass
+
+
+def ring_pipeline(sink):
+    """The pipeline as the issue defines the path: samples into the resend ring only."""
+    p = Pipeline(RATE, Outlet(SampleRing(capacity_for(RATE)), NoUsb(), None))
+    belt_edges.attach_haptics(p, sink)
+    p.peripheral = None
     return p
 
 
 def calibrate(p, still):
-    loop_push(p, still.n, still)
+    run_path(p, still.n, still)
     if p.state != STATE_RUNNING:
         raise RuntimeError("synthetic still window did not calibrate the pipeline")
 
@@ -344,6 +380,7 @@ def calibrate(p, still):
 
 
 def loop_push(p, n, t):
+    """Each sample, then the haptics service of a loop pass (clock + one period)."""
     ax = t.ax
     ay = t.ay
     az = t.az
@@ -351,12 +388,47 @@ def loop_push(p, n, t):
     gy = t.gy
     gz = t.gz
     size = t.n
+    hap = p.haptics
+    tk = p.ticks
     j = 0
     for _ in range(n):
         p.push(ax[j], ay[j], az[j], gx[j], gy[j], gz[j])
+        tk.ms += 10
+        hap.service(tk.ms)
         j += 1
         if j == size:
             j = 0
+
+
+def loop_push_ble(p, per, n, t):
+    """loop_push plus the BLE work of a main-loop pass after each sample."""
+    ax = t.ax
+    ay = t.ay
+    az = t.az
+    gx = t.gx
+    gy = t.gy
+    gz = t.gz
+    size = t.n
+    hap = p.haptics
+    tk = p.ticks
+    j = 0
+    for _ in range(n):
+        p.push(ax[j], ay[j], az[j], gx[j], gy[j], gz[j])
+        tk.ms += 10
+        hap.service(tk.ms)
+        per.service()
+        per.pump(10)
+        j += 1
+        if j == size:
+            j = 0
+
+
+def run_path(p, n, t):
+    """n samples through either path (the BLE one pumps its peripheral)."""
+    if p.peripheral is None:
+        loop_push(p, n, t)
+    else:
+        loop_push_ble(p, p.peripheral, n, t)
 
 
 def loop_push_gap(p, n, t, gap):
@@ -472,6 +544,24 @@ def loop_encoder(e, n, t, tilt, obl, index):
     return index
 
 
+def loop_ring(r, n, t, tilt, obl, index):
+    ax = t.ax
+    ay = t.ay
+    az = t.az
+    gx = t.gx
+    gy = t.gy
+    gz = t.gz
+    size = t.n
+    j = 0
+    for _ in range(n):
+        r.put(index, ax[j], ay[j], az[j], gx[j], gy[j], gz[j], tilt[j], obl[j])
+        index += 1
+        j += 1
+        if j == size:
+            j = 0
+    return index
+
+
 def loop_nop9(o, n, t, tilt, obl, index):
     ax = t.ax
     ay = t.ay
@@ -523,6 +613,16 @@ def loop_nop_fn(n, view, length):
     f = _nop_fn
     for _ in range(n):
         f(view, length)
+
+
+def loop_add(n, a, b):
+    """The CPU reference for the ESP32 estimate: one small-int addition per pass of a
+    `for ... in range` loop inside a function, a workload with a published ESP32 time
+    (docs/benchmarks.md)."""
+    s = 0
+    for _ in range(n):
+        s = a + b
+    return s
 
 
 # ---------------------------------------------------------------- measurement helpers
@@ -701,7 +801,7 @@ class Setup:
         self.ble = make_pipeline("ble", sink)
         for p in (self.usb, self.ble):
             calibrate(p, self.still)
-            loop_push(p, 2 * self.size, track)  # warm-up: first-use views of every frame
+            run_path(p, 2 * self.size, track)  # warm-up: first-use views of every frame
         self.cues_per_pass = sink.cues // 4  # two pipelines, two passes each
         self.filt = TiltFilter(RATE)
         f = self.usb.filter
@@ -715,6 +815,7 @@ class Setup:
         self.dtr = det.HipDropDetector(RATE)
         self.enc_raw = proto.FrameEncoder(sink.write, USB_BATCH, True)
         self.enc_tilt = proto.FrameEncoder(sink.write, BLE_BATCH, False)
+        self.ring = SampleRing(capacity_for(RATE))
         self.framer = proto.UsbFramer(sink.write)
         # A real SAMPLES frame (from the track) for the framing stages and the probes.
         self.frame = bytearray(FRAME_LEN)
@@ -732,6 +833,21 @@ class Setup:
         except ImportError:
             pass
         self.index = 1000  # sample index for the stand-alone detector and encoders
+        # The issue's path: each IMU driver reading the track from its FIFO, one sample
+        # per drain, into a pipeline that ends in the resend ring.
+        self.issue = {}
+        for kind in ("mpu", "lsm"):
+            p = ring_pipeline(sink)
+            calibrate(p, self.still)
+            d, bus = belt_edges.track_driver(kind, track)
+            belt_edges.loop_issue_path(d, p, 2 * self.size)  # warm-up, as above
+            if d.samples != 2 * self.size or d.losses or d.io_errors:
+                raise RuntimeError(f"the {kind} track replay did not give one sample per"
+                                   " drain")
+            self.issue[kind] = (d, bus, p)
+        self.ring_p = ring_pipeline(sink)
+        calibrate(self.ring_p, self.still)
+        run_path(self.ring_p, 2 * self.size, track)
 
 
 def neutral_madgwick():
@@ -747,10 +863,13 @@ def measure_allocation(su, out):
     usb = su.usb
     ble = su.ble
     out["bytes_per_sample_usb"] = alloc_bytes(lambda: loop_push(usb, n, track), n) / n
-    out["bytes_per_sample_ble"] = alloc_bytes(lambda: loop_push(ble, n, track), n) / n
+    notified = ble.peripheral._ble.notified
+    out["bytes_per_sample_ble"] = alloc_bytes(lambda: run_path(ble, n, track), n) / n
+    # The BLE path really streams: TILT x3 is one notification per 3 samples.
+    out["ble_notifications_per_sample"] = round((ble.peripheral._ble.notified - notified) / n, 4)
     out["bytes_per_sample"] = max(out["bytes_per_sample_usb"], out["bytes_per_sample_ble"])
     out["heap_lock_ok_usb"] = heap_lock_clean(lambda: loop_push(usb, n, track))
-    out["heap_lock_ok_ble"] = heap_lock_clean(lambda: loop_push(ble, n, track))
+    out["heap_lock_ok_ble"] = heap_lock_clean(lambda: run_path(ble, n, track))
     # Not part of the steady path: a sample after a FIFO gap (n=3), on a spare pipeline.
     gap = make_pipeline("usb", Sink())
     calibrate(gap, su.still)
@@ -809,12 +928,29 @@ def timed_cases(su):
 
         return run
 
+    def ring_stage():
+        su.index = loop_ring(su.ring, n, track, tilt, obl, su.index)
+
     def enc_harness():
         su.index = loop_nop9(sink, n, track, tilt, obl, su.index)
 
+    def issue(kind):
+        d, _, p = su.issue[kind]
+        return lambda: belt_edges.loop_issue_path(d, p, n)
+
+    def issue_harness(kind):
+        _, bus, p = su.issue[kind]
+        return lambda: belt_edges.loop_issue_harness(bus, p, n)
+
     cases = [
+        ("issue_mpu", issue("mpu"), n),
+        ("issue_mpu_harness", issue_harness("mpu"), n),
+        ("issue_lsm", issue("lsm"), n),
+        ("issue_lsm_harness", issue_harness("lsm"), n),
+        ("ring_path", lambda: loop_push(su.ring_p, n, track), n),
+        ("cpu_add_loop", lambda: loop_add(10 * n, 1234, 5678), 10 * n),
         ("usb_path", lambda: loop_push(su.usb, n, track), n),
-        ("ble_path", lambda: loop_push(su.ble, n, track), n),
+        ("ble_path", lambda: run_path(su.ble, n, track), n),
         ("filter", lambda: loop_update6(su.filt, n, size, *ints), n),
         ("madgwick", lambda: loop_madgwick(su.mad, n, size, *fl), n),
         ("madgwick_raw", lambda: loop_madgwick_raw(su.mad_raw, n, size, *ints), n),
@@ -826,6 +962,7 @@ def timed_cases(su):
         ("detector", stage(loop_detector, su.dtr), n),
         ("harness2", stage(loop_nop2, sink), n),
         ("encoder_raw", encoder(su.enc_raw), n),
+        ("ring", ring_stage, n),
         ("encoder_tilt", encoder(su.enc_tilt), n),
         ("harness9", enc_harness, n),
         ("usb_frame", lambda: loop_frames(su.framer, nf, fview), nf),
@@ -906,17 +1043,41 @@ def summarise_times(us, out):
     def ratio(a, b):
         return round(a / b, 3)
 
+    # The issue's path (FIFO read -> fusion -> detector -> haptics decision -> record into
+    # the ring), net of the replay bus and the loop, over the Madgwick update net of its
+    # loop, list indexing and call: the call into the belt's code stays in the path, the
+    # call into Madgwick is taken out of the reference, so the ratio errs against the belt.
+    mad_net = net("madgwick", "harness6_floats")
+    issue = {}
+    for kind, name in (("mpu", "mpu6050"), ("lsm", "lsm6dsox")):
+        issue[name] = net("issue_" + kind, f"issue_{kind}_harness")
+        out["issue_path_us_" + name] = round(issue[name], 3)
+        out[f"time_ratio_issue_path_{name}_vs_float_ref"] = ratio(issue[name], mad_net)
+    worst = max(issue.values())
+    out["time_ratio_vs_float_ref"] = ratio(worst, mad_net)
+    out["time_ratio_vs_float_ref_gross"] = ratio(
+        max(us["issue_mpu"] - us["issue_mpu_harness"] + us["harness6"],
+            us["issue_lsm"] - us["issue_lsm_harness"] + us["harness6"]), us["madgwick"])
+    out["madgwick_net_us"] = round(mad_net, 3)
+    out["time_ratio_vs_float_ref_gc_off"] = ratio(
+        worst, us["madgwick_gc_off"] - us["harness6_floats"])
+    if "madgwick_gc_threshold_off" in us:
+        out["time_ratio_vs_float_ref_gc_threshold_off"] = ratio(
+            worst, us["madgwick_gc_threshold_off"] - us["harness6_floats"])
+    # Transport, per sample, kept apart from the issue's path.
+    out["usb_transport_us_per_sample"] = round(max(0.0, us["usb_path"] - us["ring_path"]), 3)
+    out["ble_transport_us_per_sample"] = round(max(0.0, us["ble_path"] - us["ring_path"]), 3)
+    out["time_ratio_usb_transport_vs_float_ref"] = ratio(out["usb_transport_us_per_sample"],
+                                                         mad_net)
+    out["time_ratio_ble_transport_vs_float_ref"] = ratio(out["ble_transport_us_per_sample"],
+                                                         mad_net)
+
     full = max(us["usb_path"], us["ble_path"])
-    out["time_ratio_vs_float_ref"] = ratio(full, us["madgwick"])
     out["time_ratio_usb_path_vs_float_ref"] = ratio(us["usb_path"], us["madgwick"])
     out["time_ratio_ble_path_vs_float_ref"] = ratio(us["ble_path"], us["madgwick"])
     out["time_ratio_vs_float_ref_net"] = ratio(
         max(net("usb_path", "harness6"), net("ble_path", "harness6")),
         net("madgwick", "harness6_floats"))
-    out["time_ratio_vs_float_ref_gc_off"] = ratio(full, us["madgwick_gc_off"])
-    if "madgwick_gc_threshold_off" in us:
-        out["time_ratio_vs_float_ref_gc_threshold_off"] = ratio(
-            full, us["madgwick_gc_threshold_off"])
     out["time_ratio_vs_float_ref_raw_units"] = ratio(full, us["madgwick_raw"])
     out["time_ratio_filter_vs_float_ref"] = ratio(us["filter"], us["madgwick"])
     out["time_ratio_vs_float_complementary"] = ratio(full, us["complementary"])
@@ -929,8 +1090,8 @@ def summarise_times(us, out):
         "align": net("align", "harness3"),
         "detector": net("detector", "harness2"),
         "encoder": net("encoder_raw", "harness9"),
-        "usb_crc16": crc / USB_BATCH,
-        "usb_cobs": max(0.0, net("usb_frame", "harness1") - crc) / USB_BATCH,
+        "ring": net("ring", "harness9"),
+        "usb_framing": net("usb_frame", "harness1") / USB_BATCH,  # CRC-16 + COBS, one pass
     }
     usb_net = net("usb_path", "harness6")
     stages["pipeline_glue"] = max(0.0, usb_net - sum(stages.values()))
@@ -941,6 +1102,7 @@ def summarise_times(us, out):
     out["profile_ble_path_net_us"] = round(net("ble_path", "harness6"), 3)
     out["profile_ble_encoder_tilt_us"] = round(net("encoder_tilt", "harness9"), 3)
     out["probe_encoder_pack_into_us"] = round(net("probe_encoder_pack_into", "harness9"), 3)
+    out["probe_crc16_function_us_per_sample"] = round(crc / USB_BATCH, 3)
     if "probe_crc32_builtin" in us:
         out["probe_crc32_builtin_us_per_sample"] = round(
             net("probe_crc32_builtin", "harness_fn1") / USB_BATCH, 3)
@@ -958,10 +1120,10 @@ def measure_heap_growth(su, minutes, out):
         sink = Sink()
         p = make_pipeline(kind, sink)
         calibrate(p, su.still)
-        loop_push(p, per_min - CALIB_SAMPLES, su.track)
+        run_path(p, per_min - CALIB_SAMPLES, su.track)
         gc.collect()
         a = mem_alloc()
-        loop_push(p, per_min * (minutes - 1), su.track)
+        run_path(p, per_min * (minutes - 1), su.track)
         gc.collect()
         growth[kind] = mem_alloc() - a
         out["heap_growth_cues_" + kind] = sink.cues
@@ -975,6 +1137,27 @@ def measure_heap_growth(su, minutes, out):
         out[f"heap_growth_bytes_{minutes}min"] = worst
     print(f"# heap growth minute 1 -> {minutes}: usb {growth['usb']} B,"
           f" ble {growth['ble']} B")
+
+
+def measure_memory(out):
+    """Heap bytes held by the resend ring at 100 and 200 Hz, and by the BLE peripheral
+    (queues, frame buffers, views) on top of its ring."""
+    for rate in (100, 200):
+        gc.collect()
+        a = mem_alloc()
+        ring = SampleRing(capacity_for(rate))
+        gc.collect()
+        out[f"ring_heap_bytes_{rate}hz"] = mem_alloc() - a
+        out[f"ring_seconds_{rate}hz"] = ring.capacity // rate
+        gc.collect()
+        a = mem_alloc()
+        per = null_ble.connected_peripheral(ring, rate)
+        gc.collect()
+        out[f"ble_peripheral_heap_bytes_{rate}hz"] = mem_alloc() - a
+        del per
+        del ring
+    print(f"# resend ring: {out['ring_heap_bytes_100hz']} B at 100 Hz,"
+          f" {out['ring_heap_bytes_200hz']} B at 200 Hz")
 
 
 def measure_latency(drops, out):
@@ -1011,6 +1194,17 @@ def main():
     summarise_times(measure_times(su, opts["reps"], out), out)
     measure_heap_growth(su, opts["minutes"], out)
     measure_latency(opts["latency_drops"], out)
+    measure_memory(out)
+    drivers = belt_edges.measure_edges(out, stamp, elapsed_ms, median, opts["reps"], n)
+    # The issue's path by stage (each timed alone, net of its harness); "glue" is the
+    # rest: Pipeline.push and Outlet themselves, the calls between the stages.
+    prof = out["profile_usb_path_us"]
+    for name in ("mpu6050", "lsm6dsox"):
+        stages = {"fifo_read_decode": drivers[name], "fusion": prof["filter"],
+                  "align_atan2": prof["align"], "detector": prof["detector"],
+                  "ring_record": prof["ring"], "haptics_service": out["haptics_idle_us"]}
+        stages["pipeline_glue"] = max(0.0, out["issue_path_us_" + name] - sum(stages.values()))
+        out["profile_issue_path_us_" + name] = {k: round(v, 3) for k, v in stages.items()}
     print("BENCH_JSON " + json.dumps(out))
 
 

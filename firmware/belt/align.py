@@ -10,7 +10,19 @@ Axes are computed once (floats allowed there); `angles` runs per sample in ints 
 
 import math
 
-from belt.fixedmath import ONE, atan2_cdeg, isqrt
+from belt.fixedmath import ATAN_CDEG, ONE
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+_Q = const(14)
+_STEPS = const(64)  # fixedmath's table: atan(i/64), i = 0..64, in centidegrees
+_STEP_BITS = const(8)
+_STEP_MASK = const(255)
+_STEP_HALF = const(128)
 
 # Mount = which sensor axis points to the wearer's right and which points up, each as
 # (axis index, sign). Default clip: sensor +X -> right, +Y -> up, +Z -> backward.
@@ -72,17 +84,91 @@ class Alignment:
         self.fx, self.fy, self.fz = (int(round(c * ONE)) for c in f)
         self.rx, self.ry, self.rz = (int(round(c * ONE)) for c in r)
         self.ux, self.uy, self.uz = (int(round(c * ONE)) for c in u)
+        # The same nine numbers in one tuple: `angles` unpacks them in one step.
+        self._rows = (self.fx, self.fy, self.fz, self.rx, self.ry, self.rz, self.ux, self.uy,
+                      self.uz)
         cosang = u[0] * self._up_hint[0] + u[1] * self._up_hint[1] + u[2] * self._up_hint[2]
         cosang = max(-1.0, min(1.0, cosang))
         self.mount_error_cdeg = int(round(math.degrees(math.acos(cosang)) * 100))
         return True
 
     def angles(self, x, y, z):
-        """Up vector (sensor frame, Q14) -> self.tilt_cdeg, self.obl_cdeg."""
-        gf = (self.fx * x + self.fy * y + self.fz * z) >> 14
-        gr = (self.rx * x + self.ry * y + self.rz * z) >> 14
-        gu = (self.ux * x + self.uy * y + self.uz * z) >> 14
+        """Up vector (sensor frame, Q14) -> self.tilt_cdeg, self.obl_cdeg.
+
+        Per sample, so fixedmath's `isqrt` and `atan2_cdeg` are written out here (the
+        same integer steps, bit for bit; tests hold them to the functions): calls cost
+        more than the arithmetic on the bytecode interpreter.
+        """
+        fx, fy, fz, rx, ry, rz, ux, uy, uz = self._rows
+        gf = (fx * x + fy * y + fz * z) >> _Q
+        gr = (rx * x + ry * y + rz * z) >> _Q
+        gu = (ux * x + uy * y + uz * z) >> _Q
+        table = ATAN_CDEG
         # Up seen from a pitched body leans backward: tilt = atan2(-g_f, sqrt(g_r^2 + g_u^2)).
-        self.tilt_cdeg = atan2_cdeg(-gf, isqrt(gr * gr + gu * gu, gu if gu > 0 else ONE))
-        # Right side higher: up leans toward the body's right.
-        self.obl_cdeg = atan2_cdeg(gr, gu)
+        # isqrt(n, guess=g_u or ONE): Newton from the guess, down to the floor.
+        n = gr * gr + gu * gu
+        if n <= 0:
+            h = 0
+        else:
+            h = gu if gu > 0 else ONE
+            h = (h + n // h) >> 1
+            while True:
+                t = (h + n // h) >> 1
+                if t >= h:
+                    break
+                h = t
+        # atan2_cdeg(-gf, h) with h >= 0.
+        ay = gf if gf > 0 else -gf
+        if h == 0 and ay == 0:
+            a = 0
+        else:
+            if h >= ay:
+                r = (ay << _Q) // h
+                i = r >> _STEP_BITS
+                if i >= _STEPS:
+                    a = table[_STEPS]
+                else:
+                    lo = table[i]
+                    a = lo + (((table[i + 1] - lo) * (r & _STEP_MASK) + _STEP_HALF)
+                              >> _STEP_BITS)
+            else:
+                r = (h << _Q) // ay
+                i = r >> _STEP_BITS
+                if i >= _STEPS:
+                    a = 9000 - table[_STEPS]
+                else:
+                    lo = table[i]
+                    a = 9000 - lo - (((table[i + 1] - lo) * (r & _STEP_MASK) + _STEP_HALF)
+                                     >> _STEP_BITS)
+            if gf > 0:
+                a = -a
+        self.tilt_cdeg = a
+        # Right side higher: up leans toward the body's right. atan2_cdeg(gr, gu).
+        ax = gu if gu >= 0 else -gu
+        ay = gr if gr >= 0 else -gr
+        if ax == 0 and ay == 0:
+            a = 0
+        else:
+            if ax >= ay:
+                r = (ay << _Q) // ax
+                i = r >> _STEP_BITS
+                if i >= _STEPS:
+                    a = table[_STEPS]
+                else:
+                    lo = table[i]
+                    a = lo + (((table[i + 1] - lo) * (r & _STEP_MASK) + _STEP_HALF)
+                              >> _STEP_BITS)
+            else:
+                r = (ax << _Q) // ay
+                i = r >> _STEP_BITS
+                if i >= _STEPS:
+                    a = 9000 - table[_STEPS]
+                else:
+                    lo = table[i]
+                    a = 9000 - lo - (((table[i + 1] - lo) * (r & _STEP_MASK) + _STEP_HALF)
+                                     >> _STEP_BITS)
+            if gu < 0:
+                a = 18000 - a
+            if gr < 0:
+                a = -a
+        self.obl_cdeg = a

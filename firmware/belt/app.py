@@ -1,25 +1,32 @@
-"""The belt's main loop: IMU FIFO -> pipeline -> USB frames, plus the motor and the LED.
+"""The belt's main loop: IMU FIFO -> pipeline -> frames, plus haptics, battery, LED.
 
-    run()  builds the hal (the only `machine` user), then `start` and `loop` forever.
-    start(hal)  finds the MPU-6050 (0x68, then 0x69), sends INFO, returns the app state.
-    service(app)  one pass of the loop; tests call it with a fake hal.
-    loop(app)  service every LOOP_MS; motor and LED off on any way out.
+    run()  builds the hal (the only `machine` user), loads the settings, starts the
+           watchdog, then `start` and `loop` forever.
+    start(hal, settings=)  applies the settings, finds the IMU (imu.find: MPU-6050 or
+           LSM6DSOX), sends INFO, returns the app state. Nothing is written at start.
+    service(app)  one pass of the loop (tests call it on a fake board): feed the
+           watchdog, drain the FIFO through the pipeline, links, haptics (the detector is
+           blanked while a motor runs), battery, a changed calibration saved, the LED.
+    loop(app)  service every LOOP_MS; motors and LED off on any way out.
 
-With no IMU the belt says so once (a text line on the console, an INFO frame with imu
-code 0x00), shows a distinct pattern (LED: three quick flashes every 2 s; motor: two
-short buzzes once) and keeps retrying the bus every few seconds instead of crashing.
+With no IMU (or an unsupported one) the belt says so once (a text line on the console,
+an INFO frame with imu code 0x00, STATUS state 2 or 3), shows a distinct pattern (LED:
+three quick flashes every 2 s; motor: NO_IMU, long-long, or FAULT for an unsupported
+chip) and keeps retrying the bus every few seconds instead of crashing.
 
 Text lines share the serial link with the frames, so each ends with a 0x00: the host's
 deframer drops the line as one damaged block and resynchronises before the next frame.
-
-The motor is driven with plain timed pulses under hard caps (no haptic patterns yet).
 """
 
 import gc
 
 from belt import VERSION, board
-from belt import imu_mpu6050 as _imu
+from belt import battery as _battery
+from belt import haptics as _haptics
+from belt import imu as _imu
 from belt import protocol as _p
+from belt import settings as _settings
+from belt.links import Links
 from belt.pipeline import STATE_RUNNING, Pipeline
 
 try:
@@ -33,89 +40,65 @@ USB_BATCH = const(5)  # 50 ms of samples per frame at 100 Hz (docs/protocol.md)
 LOOP_MS = const(5)
 RETRY_MS = const(5000)  # no IMU: probe the bus again this often
 
-IMU_NONE = const(0x00)
+IMU_NONE = const(0x00)  # INFO imu codes (imu.CHIP_*)
 IMU_MPU6050 = const(0x68)
+IMU_LSM6DSOX = const(0x6C)
 
-CUE_MS = const(150)
-MAX_PULSE_MS = const(300)  # no single on-time is ever longer (in software; see README)
-MAX_PULSES = const(5)
-NO_IMU_PULSES = const(2)
-NO_IMU_PULSE_MS = const(120)
-NO_IMU_GAP_MS = const(200)
+SETTLE_MS = const(150)  # the detector stays blanked this long after a motor stops
+SAVE_AFTER_MS = const(10000)  # no settings writes in the first 10 s after power-up
+WDT_RESET = const(3)  # machine.WDT_RESET (hal.reset_cause code)
 
 MODE_RUNNING = const(1)
 MODE_NO_IMU = const(2)
 
+# STATUS `state`: the pipeline's 0 calibrating / 1 running, or why nothing streams.
+STATE_NO_IMU = const(2)
+STATE_BAD_IMU = const(3)  # a chip answered with an identity this firmware does not drive
 
-class Motor:
-    """Timed on/off pulses on one output; `service(now)` must run every loop."""
-
-    def __init__(self, pin, clock):
-        self.pin = pin
-        self.clock = clock
-        self.on = False
-        self.on_ms = 0
-        self.gap_ms = 0
-        self.left = 0  # pulses still to start after the current one
-        self.since = 0  # ticks when the current on or off phase began
-        self.pulses = 0
-        pin.value(0)
-
-    def pulse(self, on_ms, count=1, gap_ms=0):
-        """Start `count` pulses of `on_ms` (capped); ignored while a pattern is playing."""
-        if self.on or self.left:
-            return
-        if on_ms > MAX_PULSE_MS:
-            on_ms = MAX_PULSE_MS
-        if on_ms <= 0 or count <= 0:
-            return
-        if count > MAX_PULSES:
-            count = MAX_PULSES
-        self.on_ms = on_ms
-        self.gap_ms = gap_ms
-        self.left = count - 1
-        self._switch(True, self.clock.ticks_ms())
-
-    def cue(self, side):
-        """Pipeline hook (`Pipeline.on_cue`): one short buzz for a confirmed drop."""
-        self.pulse(CUE_MS)
-
-    def _switch(self, on, now):
-        self.on = on
-        self.since = now
-        if on:
-            self.pulses += 1
-        self.pin.value(1 if on else 0)
-
-    def service(self, now):
-        if self.on:
-            if self.clock.ticks_diff(now, self.since) >= self.on_ms:
-                self._switch(False, now)
-        elif self.left and self.clock.ticks_diff(now, self.since) >= self.gap_ms:
-            self.left -= 1
-            self._switch(True, now)
-
-    def stop(self):
-        self.left = 0
-        if self.on:
-            self._switch(False, self.clock.ticks_ms())
+# INFO `flags`.
+FLAG_TWO_MOTORS = const(0x01)
+FLAG_WATCHDOG_RESET = const(0x02)  # this start followed a watchdog reset
+FLAG_SETTINGS_DEFAULTED = const(0x04)  # the settings file was unreadable or out of range
+FLAG_CALIBRATION_RESTORED = const(0x08)  # bias and neutral came from the settings file
 
 
 class App:
     """Everything the loop needs; built by `start`."""
 
-    def __init__(self, hal, rate_hz, batch):
+    def __init__(self, hal, rate_hz, batch, usb_input=False, settings=None):
         self.hal = hal
+        self.settings = settings if settings is not None else _settings.Settings("")
         self.rate_hz = rate_hz
         self.batch = batch
-        self.flags = 1 if board.MOTOR_COUNT > 1 else 0
+        # A hal with only `motor` and no watchdog (a minimal test board) works too.
+        motors = getattr(hal, "motors", None) or [hal.motor]
+        self._feed = getattr(hal, "feed", None)  # bound once: calling it allocates nothing
+        self.flags = FLAG_TWO_MOTORS if len(motors) > 1 else 0
+        if self.settings.status in (_settings.CORRUPT, _settings.INVALID):
+            self.flags |= FLAG_SETTINGS_DEFAULTED
+        # Motors first (all off), so nothing below can leave one running.
+        self.haptics = _haptics.Haptics(motors, hal, getattr(hal, "timer", None))
+        adc = getattr(hal, "battery_adc", None)
+        self.battery = (_battery.Battery(adc, hal, board.BATTERY_DIVIDER)
+                        if adc is not None else None)
         self.framer = _p.UsbFramer(hal.write)
-        self.encoder = _p.FrameEncoder(self.framer.send, batch)
+        # The links (resend ring, USB, BLE when the hal has a radio, commands) wrap the USB
+        # encoder; `encoder` is their fan-out, so every frame reaches every link.
+        self.links = Links(self, _p.FrameEncoder(self.framer.send, batch), self._say,
+                           getattr(hal, "ble", None), getattr(hal, "uuid", None), usb_input,
+                           status_state)
+        self.encoder = self.links.outlet
         self.pipeline = Pipeline(rate_hz, self.encoder)
-        self.motor = Motor(hal.motor, hal)
+        self.settings.apply(self.pipeline)
+        if self.pipeline.state == STATE_RUNNING:
+            self.flags |= FLAG_CALIBRATION_RESTORED
+        self.calibrations_saved = self.pipeline.calibrations
         # Pipeline initialises on_cue to None, so pyright infers that as its only type.
-        self.pipeline.on_cue = self.motor.cue  # pyright: ignore[reportAttributeAccessIssue]
+        self.pipeline.on_cue = self.haptics.cue  # pyright: ignore[reportAttributeAccessIssue]
+        self.blank_samples = 1
+        self.started_at = hal.ticks_ms()
         self.imu = None
+        self.imu_status = _imu.FIND_NONE
         self.mode = MODE_NO_IMU
         self.retry_at = 0
         self.losses_seen = 0
@@ -125,6 +108,9 @@ class App:
         self.led_level = -1
         self.loops = 0
 
+    def _say(self, text):
+        say(self, text)
+
 
 def say(app, text):
     """One status line on the console, ended by 0x00 so the host resynchronises."""
@@ -132,51 +118,65 @@ def say(app, text):
     app.hal.write(b"\x00")
 
 
-def find_imu(i2c, clock):
-    """(driver, None) for the first MPU-6050 answering, else (None, reason)."""
-    reasons = []
-    for addr in _imu.ADDRESSES:
-        try:
-            return _imu.MPU6050(i2c, clock, addr), None
-        except _imu.ImuError as e:
-            reasons.append(str(e))
-    try:
-        found = ", ".join("0x%02x" % a for a in i2c.scan())
-    except OSError:
-        found = "scan failed"
-    return None, "; ".join(reasons) + "; devices on the bus: [" + found + "]"
+def status_state(app):
+    """STATUS `state`: 0 calibrating, 1 running, 2 no IMU, 3 unsupported IMU."""
+    if app.mode == MODE_NO_IMU:
+        return STATE_BAD_IMU if app.imu_status == _imu.FIND_UNKNOWN else STATE_NO_IMU
+    return app.pipeline.state
 
 
 def _attach(app, now):
     """Probe for the IMU; on success configure it and switch to streaming."""
-    imu, reason = find_imu(app.hal.i2c, app.hal)
+    imu, status, reason = _imu.find(app.hal.i2c, app.hal)
     if imu is not None:
         try:
             imu.configure(app.rate_hz)
         except OSError as e:
             imu = None
-            reason = "MPU-6050 stopped answering during set-up (OSError %s)" % e.args[0]
+            status = _imu.FIND_NONE
+            reason = "IMU stopped answering during set-up (OSError %s)" % e.args[0]
     if imu is None:
+        app.imu_status = status
         app.retry_at = now + RETRY_MS
         return reason
     app.imu = imu
+    app.imu_status = _imu.FIND_OK
+    # The sample index counts the chip's own samples: 104 Hz for an LSM6DSOX asked for 100.
+    app.pipeline.set_rate(imu.rate_hz)
+    app.blank_samples = (SETTLE_MS * imu.rate_hz + 999) // 1000 + 1
     app.losses_seen = imu.losses
     app.overflows_seen = imu.overflows
     app.resyncs_seen = imu.resyncs
     app.mode = MODE_RUNNING
-    app.encoder.info(VERSION, IMU_MPU6050, app.rate_hz, app.batch, app.flags)
+    app.encoder.info(VERSION, imu.CHIP, imu.rate_hz, app.batch, app.flags)
     return None
 
 
-def start(hal, rate_hz=RATE_HZ, batch=USB_BATCH):
-    """Build the app on `hal`, find and start the IMU, send INFO."""
-    app = App(hal, rate_hz, batch)
+def start(hal, rate_hz=None, batch=USB_BATCH, usb_input=False, settings=None,
+          reset_cause=None):
+    """Build the app on `hal`, find and start the IMU, send INFO.
+
+    `settings` (settings.Settings) are applied as they are; without them the factory
+    defaults are used and nothing is ever written. `rate_hz` (100 or 200) overrides the
+    stored rate. `reset_cause` is hal.reset_cause()'s (code, name): a watchdog reset is
+    reported on the console and in the INFO flags.
+    """
+    if rate_hz is None:
+        rate_hz = settings.rate_hz if settings is not None else RATE_HZ
+    app = App(hal, rate_hz, batch, usb_input, settings)
+    if reset_cause is not None and reset_cause[0] == WDT_RESET:
+        app.flags |= FLAG_WATCHDOG_RESET
+        say(app, "started after a watchdog reset: the loop had stalled")
+    s = app.settings
+    if s.status in (_settings.CORRUPT, _settings.INVALID):
+        say(app, "factory settings in use: %s" % s.reason)
     now = hal.ticks_ms()
     reason = _attach(app, now)
     if reason is not None:
         say(app, "no IMU found, retrying every %d s (%s)" % (RETRY_MS // 1000, reason))
         app.encoder.info(VERSION, IMU_NONE, rate_hz, batch, app.flags)
-        app.motor.pulse(NO_IMU_PULSE_MS, NO_IMU_PULSES, NO_IMU_GAP_MS)
+        app.haptics.play(_haptics.PAT_FAULT if app.imu_status == _imu.FIND_UNKNOWN
+                         else _haptics.PAT_NO_IMU)
     return app
 
 
@@ -215,9 +215,42 @@ def _stream(app):
     return n
 
 
+def _haptics_and_battery(app, now):
+    hap = app.haptics
+    hap.service(now)
+    if hap.active:
+        # The buzz shakes the IMU: no new drop starts while it runs and SETTLE_MS after.
+        p = app.pipeline
+        p.detector.blank(p.index + app.blank_samples)
+    bat = app.battery
+    if bat is None or not bat.update(now, hap.active):
+        return
+    if bat.critical != hap.inhibited:
+        hap.inhibit(bat.critical)
+        say(app, ("battery critical (%d mV): motor off, streaming on" if bat.critical
+                  else "battery recovered (%d mV): motor on again") % bat.mv)
+    elif bat.remind(now):
+        hap.play(_haptics.PAT_LOW_BATTERY)
+
+
+def _save_calibration(app, now):
+    """Keep a completed calibration, but never in the first seconds after power-up (a
+    supply that is still coming up, or browning out, must not meet a flash write)."""
+    bat = app.battery
+    if app.hal.ticks_diff(now, app.started_at) < SAVE_AFTER_MS or (
+            bat is not None and bat.critical):
+        return
+    app.calibrations_saved = app.pipeline.calibrations
+    reason = app.settings.save_calibration(app.pipeline)
+    if reason is not None:
+        say(app, reason)
+
+
 def service(app):
     """One pass of the main loop; returns the number of samples processed."""
     hal = app.hal
+    if app._feed is not None:
+        app._feed()
     now = hal.ticks_ms()
     n = 0
     if app.mode == MODE_RUNNING:
@@ -225,7 +258,10 @@ def service(app):
     elif hal.ticks_diff(now, app.retry_at) >= 0:
         if _attach(app, now) is None:
             say(app, "IMU found, streaming")
-    app.motor.service(hal.ticks_ms())
+    app.links.service(now)
+    _haptics_and_battery(app, hal.ticks_ms())
+    if app.pipeline.calibrations != app.calibrations_saved:
+        _save_calibration(app, now)
     level = led_level(app, now)
     if level != app.led_level:
         app.led_level = level
@@ -237,7 +273,7 @@ def service(app):
 def loop(app, loops=-1):
     """`service` every LOOP_MS, forever unless `loops` >= 0 (tests run a bounded number).
 
-    Whatever ends the loop (a bug, Ctrl-C from the REPL), the motor and LED are switched
+    Whatever ends the loop (a bug, Ctrl-C from the REPL), the motors and LED are switched
     off on the way out, so an interrupted pulse cannot stay on.
     """
     hal = app.hal
@@ -248,7 +284,8 @@ def loop(app, loops=-1):
             if loops > 0:
                 loops -= 1
     finally:
-        app.motor.stop()
+        app.haptics.stop()
+        app.links.close()
         hal.led.value(0)
     return app
 
@@ -256,13 +293,29 @@ def loop(app, loops=-1):
 current = None  # the running App, for inspection from the REPL after Ctrl-C
 
 
-def run(hal=None, rate_hz=RATE_HZ, loops=-1):
-    """The firmware: build the hal (unless given), start, loop."""
+def run(hal=None, rate_hz=None, loops=-1, settings=None, reset_cause=None):
+    """The firmware: build the hal (unless given), load the settings (unless given),
+    start, start the watchdog, loop.
+
+    A crash leaves the watchdog running, so the board restarts by itself within 5 s;
+    Ctrl-C (KeyboardInterrupt) relaxes it so the REPL stays usable.
+    """
     global current
+    board_hal = hal is None  # on the board: also read commands from the USB console
     if hal is None:
         from belt import hal as _hal
 
         hal = _hal.Hal()
-    current = start(hal, rate_hz)
+    if settings is None:
+        settings = _settings.load()
+    current = start(hal, rate_hz, usb_input=board_hal, settings=settings,
+                    reset_cause=reset_cause)
     gc.collect()
-    return loop(current, loops)
+    if hasattr(hal, "start_watchdog"):
+        hal.start_watchdog()
+    try:
+        return loop(current, loops)
+    except KeyboardInterrupt:
+        if hasattr(hal, "relax_watchdog"):
+            hal.relax_watchdog()
+        raise

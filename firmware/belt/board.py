@@ -8,8 +8,10 @@ Wiring (XIAO pad -> ESP32-S3 GPIO -> part):
     D1  GPIO2   motor    -> 1k into the gate of a logic-level N-MOSFET (100k gate pull-down,
                             so the motor stays off while the pin floats during boot) that
                             switches the coin motor from 3V3; flyback diode across the motor
-    D0  GPIO1   battery  -> middle of a 2 x 100k divider from the LiPo + (for the battery
-                            reading in STATUS; the app does not read it yet)
+                            (with two motors: the one on the left hip)
+    D3  GPIO4   motor 2  -> the same driver for the right-hip motor (two-motor build only)
+    D0  GPIO1   battery  -> middle of a 2 x 100k divider from the LiPo + (battery level
+                            for STATUS and the Battery Service, see battery.py)
     BOOT GPIO0  safe mode (on-board button, active low)
     LED GPIO21  on-board user LED (active low)
 
@@ -32,7 +34,8 @@ I2C_SDA = const(5)  # D4
 I2C_SCL = const(6)  # D5
 I2C_FREQ = const(400000)  # Hz, MPU-6050 fast mode maximum
 MOTOR_PIN = const(2)  # D1, high = motor on (through the MOSFET)
-MOTOR_COUNT = const(1)  # motors fitted; 2 sets INFO flag bit 0 (second one would be D3, GPIO4)
+MOTOR_COUNT = const(1)  # motors fitted; 2 sets INFO flag bit 0 and drives MOTOR2_PIN too
+MOTOR2_PIN = const(4)  # D3, the right-hip motor of the two-motor build, high = on
 SAFE_MODE_PIN = const(0)  # BOOT button, low while pressed
 SAFE_MODE_WINDOW_MS = const(1000)  # how long after boot a BOOT press still selects safe mode
 BATTERY_ADC_PIN = const(1)  # D0 / A0, ADC1 channel 0

@@ -27,6 +27,8 @@ except ImportError:  # CPython
 
 _Q = const(14)
 _K_SHIFT = const(16)
+_K_MASK = const(0xFFFF)  # the bits below _K_SHIFT
+_Q_MASK = const(0x3FFF)  # the bits below _Q
 _ACC_TO_Q14 = const(16777)  # 16384 / 1000 mg in Q10
 _ACC_MAX_MG = const(2000)  # beyond this an axis is clearly not gravity alone
 _NORM_TOL = const(3)  # renormalise when |v|^2 is off by more than this many LSB
@@ -118,17 +120,18 @@ class TiltFilter:
         self._pgy = gy
         self._pgz = gz
         if n == 1:
-            # Rotation increment in Q14 rad with the truncation carried forward.
+            # Rotation increment in Q14 rad with the truncation carried forward (the
+            # remainder t - ((t >> 16) << 16) is t & 0xFFFF, also for negative t).
             k = self._k
             t = rx * k + self._rdx
             dx = t >> _K_SHIFT
-            self._rdx = t - (dx << _K_SHIFT)
+            self._rdx = t & _K_MASK
             t = ry * k + self._rdy
             dy = t >> _K_SHIFT
-            self._rdy = t - (dy << _K_SHIFT)
+            self._rdy = t & _K_MASK
             t = rz * k + self._rdz
             dz = t >> _K_SHIFT
-            self._rdz = t - (dz << _K_SHIFT)
+            self._rdz = t & _K_MASK
         else:
             m = n if n <= MAX_GAP_PERIODS else MAX_GAP_PERIODS
             dx = self._gap_step(rx, m, self._rdx)
@@ -146,9 +149,9 @@ class TiltFilter:
         iy = z * dx - x * dz
         iz = x * dy - y * dx
 
-        if -_ACC_MAX_MG < ax < _ACC_MAX_MG and -_ACC_MAX_MG < ay < _ACC_MAX_MG and (
-            -_ACC_MAX_MG < az < _ACC_MAX_MG
-        ):
+        # Each axis within +-_ACC_MAX_MG first: that keeps |a|^2 a small int.
+        if (ax < _ACC_MAX_MG and ax > -_ACC_MAX_MG and ay < _ACC_MAX_MG
+                and ay > -_ACC_MAX_MG and az < _ACC_MAX_MG and az > -_ACC_MAX_MG):
             m2 = ax * ax + ay * ay + az * az
             if self._gate_lo <= m2 <= self._gate_hi:
                 a = self._alpha
@@ -158,21 +161,19 @@ class TiltFilter:
                 self.accel_used += 1
 
         t = ix + self._rx
-        s = t >> _Q
-        self._rx = t - (s << _Q)
-        x += s
+        x += t >> _Q
+        self._rx = t & _Q_MASK
         t = iy + self._ry
-        s = t >> _Q
-        self._ry = t - (s << _Q)
-        y += s
+        y += t >> _Q
+        self._ry = t & _Q_MASK
         t = iz + self._rz
-        s = t >> _Q
-        self._rz = t - (s << _Q)
-        z += s
+        z += t >> _Q
+        self._rz = t & _Q_MASK
 
         # Keep |v| == 1: one Newton step for 1/sqrt is exact enough this close to 1.
         m2 = ((x * x) >> _Q) + ((y * y) >> _Q) + ((z * z) >> _Q)
-        if m2 - ONE > _NORM_TOL or ONE - m2 > _NORM_TOL:
+        d = m2 - ONE
+        if d > _NORM_TOL or d < -_NORM_TOL:
             f = (3 * ONE - m2) >> 1
             x = (x * f + 8192) >> _Q
             y = (y * f + 8192) >> _Q

@@ -21,6 +21,9 @@ except ImportError:  # CPython
 STATE_CALIBRATING = const(0)
 STATE_RUNNING = const(1)
 
+POSITIONS = const(3)  # 0 standing, 1 seated, 2 prone: each has its own neutral
+BIAS_REFRESH_S = const(300)  # after a restore, re-measure the bias in the first 5 min
+
 EV_CALIBRATED = const(10)
 EV_MOVING = const(11)
 
@@ -37,6 +40,7 @@ class Pipeline:
         self.calib = _calib.StillCalibrator(max(1, int(calib_s * rate_hz)))
         self.state = STATE_CALIBRATING
         self._capture_bias = True
+        self._capture_neutral = True
         self._recapturing = False
         self.position = 0
         self.index = -1
@@ -44,12 +48,70 @@ class Pipeline:
         self.obl_cdeg = 0
         self.on_cue = None  # callable(side) driving the motor, set by the board
         self.mount_ok = True
+        self._tau_s = tau_s
+        self._calib_s = calib_s
+        # The neutral up vector (Q14, sensor frame) captured for each position, so the
+        # board can keep them across power cycles; `calibrations` counts completed
+        # captures (bias or neutral) for it to notice.
+        self.neutral = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+        self.neutral_ok = [False, False, False]
+        self.calibrations = 0
+        self._seed = False  # restored: seed the filter from the first sample
+        self._refresh = False  # restored: bias re-measured quietly at the first still second
+        self._refresh_until = 0
 
-    def recalibrate(self, position=0, with_bias=False):
-        """Start a new neutral capture (re-zero between positions); angles keep flowing."""
-        self.calib.reset()
+    def set_rate(self, rate_hz):
+        """Run at the IMU's true rate (an LSM6DSOX gives 104 or 208 Hz); call before the
+        first sample. Gyro bias and detector settings (in ms) are kept."""
+        if rate_hz == self.rate_hz:
+            return
+        old = self.filter
+        self.rate_hz = rate_hz
+        self.filter = TiltFilter(rate_hz, self._tau_s)
+        self.filter.set_bias(old.bias_x, old.bias_y, old.bias_z)
+        self.detector.set_rate(rate_hz)
+        self.calib = _calib.StillCalibrator(max(1, int(self._calib_s * rate_hz)))
+
+    def restore(self, bias, neutral, neutral_ok, position):
+        """Start from a stored calibration instead of the still window at start-up.
+
+        The gyro bias and each position's neutral come back; with a neutral for
+        `position` the pipeline runs from the first sample (the filter seeded from it)
+        and announces the restored calibration (CALIBRATION frame, CALIBRATED event).
+        The bias drifts between power cycles, so it is re-measured in the background at
+        the first still second within BIAS_REFRESH_S (no events while the wearer moves);
+        the neutral is kept, since the wearer may be in any posture by then.
+        """
+        self.filter.set_bias(bias[0], bias[1], bias[2])
+        for p in range(POSITIONS):
+            self.neutral_ok[p] = bool(neutral_ok[p])
+            for i in range(3):
+                self.neutral[p][i] = neutral[p][i]
         self.position = position
+        if not self.neutral_ok[position] or self.state != STATE_CALIBRATING:
+            return False
+        u = self.neutral[position]
+        self.mount_ok = self.align.capture(u[0], u[1], u[2])
+        self.recalibrate(position, True, False)  # from CALIBRATING: bias and neutral
+        self.state = STATE_RUNNING
+        self._capture_neutral = False
+        self._recapturing = True
+        self._seed = True
+        self._refresh = True
+        return True
+
+    def recalibrate(self, position=0, with_bias=False, neutral=True):
+        """Start a new neutral capture (re-zero between positions); angles keep flowing.
+
+        `with_bias=True, neutral=False` takes only the gyro bias (the CALIBRATE_GYRO
+        command): the neutral and the position stay as they were.
+        """
+        self.calib.reset()
+        self._refresh = False  # a commanded capture replaces the quiet bias refresh
+        if neutral:
+            self.position = position
         self._capture_bias = with_bias or self.state == STATE_CALIBRATING
+        self._capture_neutral = neutral or self.state == STATE_CALIBRATING
         if self.state == STATE_CALIBRATING:
             return
         self._recapturing = True
@@ -64,15 +126,42 @@ class Pipeline:
             self.filter.reset(m[0], m[1], m[2])
         # False when the declared mount's right axis is near vertical: angles would be
         # meaningless, so the board and the tools report it instead of streaming garbage.
-        self.mount_ok = self.align.capture(m[0], m[1], m[2])
+        if self._capture_neutral:
+            self.mount_ok = self.align.capture(m[0], m[1], m[2])
+            if self.mount_ok and 0 <= self.position < POSITIONS:
+                a = self.align
+                u = self.neutral[self.position]
+                u[0] = a.ux
+                u[1] = a.uy
+                u[2] = a.uz
+                self.neutral_ok[self.position] = True
+        self.calibrations += 1
+        quiet = self._refresh
+        self._refresh = False
         self.state = STATE_RUNNING
         self._capture_bias = False
+        self._capture_neutral = True
         self._recapturing = False
         enc = self.encoder
         if enc is not None:
             f = self.filter
             enc.calibration((f.bias_x, f.bias_y, f.bias_z), (self.align.ux, self.align.uy,
                             self.align.uz), self.align.mount_error_cdeg, self.position)
+            if not quiet:
+                enc.event(_p.EV_CALIBRATED, self.position, self.index, self.index, 0)
+        return not quiet
+
+    def _restored(self, ax, ay, az):
+        """First sample after `restore`: seed the filter and announce the calibration."""
+        self._seed = False
+        self.filter.reset(ax, ay, az)
+        self._refresh_until = self.index + BIAS_REFRESH_S * self.rate_hz
+        enc = self.encoder
+        if enc is not None:
+            f = self.filter
+            a = self.align
+            enc.calibration((f.bias_x, f.bias_y, f.bias_z), (a.ux, a.uy, a.uz),
+                            a.mount_error_cdeg, self.position)
             enc.event(_p.EV_CALIBRATED, self.position, self.index, self.index, 0)
 
     def _send_event(self, enc, ev, index):
@@ -86,32 +175,44 @@ class Pipeline:
 
     def push(self, ax, ay, az, gx, gy, gz, n=1):
         """Process one sample that arrived `n` sample periods after the previous one."""
-        self.index += n
-        index = self.index
+        index = self.index + n
+        self.index = index
         ev = 0
-        if self.state == STATE_CALIBRATING or self._recapturing:
+        state = self.state
+        if state == STATE_CALIBRATING or self._recapturing:
+            if self._seed:
+                self._restored(ax, ay, az)
             r = self.calib.add(ax, ay, az, gx, gy, gz)
             if r == _calib.DONE:
-                self._finish_calibration()
-                ev = EV_CALIBRATED
-            elif r == _calib.MOVING:
+                if self._finish_calibration():
+                    ev = EV_CALIBRATED
+            elif r == _calib.MOVING and not self._refresh:
                 ev = EV_MOVING
-        if self.state == STATE_RUNNING:
+            elif self._refresh and index >= self._refresh_until:
+                self._refresh = False  # never still in time: keep the stored bias
+                self._recapturing = False
+            state = self.state
+        if state == STATE_RUNNING:
             f = self.filter
             f.update(ax, ay, az, gx, gy, gz, n)
             a = self.align
             a.angles(f.x, f.y, f.z)
-            self.tilt_cdeg = a.tilt_cdeg
-            self.obl_cdeg = a.obl_cdeg
+            tilt = a.tilt_cdeg
+            obl = a.obl_cdeg
+            self.tilt_cdeg = tilt
+            self.obl_cdeg = obl
             d = self.detector
-            dev = d.update(index, a.obl_cdeg)
+            dev = d.update(index, obl)
             if dev:
                 if dev == _det.EV_CUE and self.on_cue is not None:
                     self.on_cue(d.side)
                 ev = dev
+        else:
+            tilt = self.tilt_cdeg
+            obl = self.obl_cdeg
         enc = self.encoder
         if enc is not None:
-            enc.add_sample(index, ax, ay, az, gx, gy, gz, self.tilt_cdeg, self.obl_cdeg)
+            enc.add_sample(index, ax, ay, az, gx, gy, gz, tilt, obl)
             if ev:  # almost every sample has no event: one test on the common path
                 self._send_event(enc, ev, index)
         return ev

@@ -27,6 +27,8 @@ FT_TILT = const(0x11)  # tilt + obliquity only (for a 20-byte payload)
 FT_EVENT = const(0x20)
 FT_COMMAND = const(0x40)
 FT_ACK = const(0x41)
+FT_RESENT_SAMPLES = const(0x12)  # SAMPLES layout, answering a RESEND command
+FT_RESENT_TILT = const(0x13)  # TILT layout, answering a RESEND command
 
 SAMPLE_LEN = const(16)
 TILT_LEN = const(4)
@@ -43,6 +45,7 @@ EV_DROP_END = const(2)
 EV_CALIBRATED = const(3)
 EV_FIFO_OVERFLOW = const(4)
 EV_MOVING = const(5)  # calibration refused: not still
+EV_RESEND = const(6)  # a RESEND was accepted: value = samples that will be re-sent
 
 # Command IDs (host -> belt) and status codes (belt -> host in ACK).
 CMD_CAPTURE_NEUTRAL = const(0x01)
@@ -258,27 +261,36 @@ class UsbFramer:
         n = len(frame)
         if n > self.MAX_FRAME:
             raise ValueError("frame too long for USB framing")
-        crc = crc16(frame, n)
+        # One pass over the frame: the CRC (as `crc16`) and the COBS encoding together.
+        # A code byte holds the distance to the next zero, o - code_at.
+        t = CRC_TABLE
+        crc = 0xFFFF
         out = self._out
         code_at = 0
-        code = 1
         o = 1
-        for i in range(n + 2):
-            if i < n:
-                b = frame[i]
-            elif i == n:
-                b = crc & 0xFF
-            else:
-                b = crc >> 8
-            if b == 0:
-                out[code_at] = code
-                code_at = o
-                code = 1
-            else:
+        for b in frame:
+            crc = ((crc << 8) & 0xFFFF) ^ t[((crc >> 8) ^ b) & 0xFF]
+            if b:
                 out[o] = b
-                code += 1
+            else:
+                out[code_at] = o - code_at
+                code_at = o
             o += 1
-        out[code_at] = code
+        b = crc & 0xFF  # the CRC trailer, little-endian
+        if b:
+            out[o] = b
+        else:
+            out[code_at] = o - code_at
+            code_at = o
+        o += 1
+        b = crc >> 8
+        if b:
+            out[o] = b
+        else:
+            out[code_at] = o - code_at
+            code_at = o
+        o += 1
+        out[code_at] = o - code_at
         out[o] = 0
         o += 1
         view = self._views.get(o)

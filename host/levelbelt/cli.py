@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from levelbelt import __version__
+from levelbelt.device.cli import add_device_parser
 from levelbelt.errors import LevelBeltError
+from levelbelt.transports.link_cli import add_link_parsers
 
 EXIT_USAGE = 2
 
@@ -36,10 +38,66 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from levelbelt.tui.app import DashboardApp
+
+    DashboardApp(start=args.screen).run()
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from levelbelt.demo import run_demo
 
     return run_demo(args)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from levelbelt.history import split_problems
+    from levelbelt.session import export_csv, read_session
+
+    session = read_session(Path(args.file))
+    for path in export_csv(session, Path(args.csv), force=args.force):
+        print(path)
+    if not session.complete:
+        print(f"note: {args.file} has no summary (the session did not end cleanly)",
+              file=sys.stderr)
+    # A last line cut off when the writer stopped is expected damage (docs/reviewing.md).
+    expected, damaged = split_problems(session.problems)
+    for problem in expected:
+        print(f"note: {problem}", file=sys.stderr)
+    replace(session, problems=tuple(damaged)).raise_for_problems()
+    return 0
+
+
+def _cmd_plans(args: argparse.Namespace) -> int:
+    from levelbelt.plan_text import list_text, show_text, summary_line
+    from levelbelt.plans import expand, load_plan_file, resolve_plan
+    from levelbelt.weaker_side import resolve_weaker_side
+
+    action = args.plans_command or "list"
+    if action == "list":
+        print(list_text())
+    elif action == "show":
+        weaker = resolve_weaker_side([], manual=args.weak_side)
+        print(show_text(expand(resolve_plan(args.plan), weaker if args.weak_side else None)))
+    else:
+        for name in args.files:
+            print(f"{name}: ok: {summary_line(expand(load_plan_file(Path(name))))}")
+    return 0
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from levelbelt.review import run_review
+
+    return run_review(Path(args.path) if args.path else None, args.json)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from levelbelt.report_html import run_report
+
+    return run_report(Path(args.file), Path(args.html), force=args.force)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +125,61 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--duration", type=float, default=0.0,
                    help="stop after this many simulated seconds (0: until quit)")
     d.add_argument("--headless", action="store_true", help="no UI: print a summary")
+    d.add_argument("--belts", type=int, default=1, metavar="N",
+                   help="simulated athletes at once, 1-4 (more than one opens the coach grid)")
+    d.add_argument("--plan", default=None, metavar="NAME",
+                   help="drill plan the simulated athletes follow (built-in name or .toml); "
+                   "the dashboard default is glute-iso-quick")
+    d.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="folder for the session files (default: the dashboard's sessions "
+                   "folder, see `levelbelt review`)")
+    d.add_argument("--athlete", default="demo",
+                   help="athlete name in the session file of a headless plan run "
+                   "(default: demo)")
     d.set_defaults(func=_cmd_demo)
+
+    db = sub.add_parser("dashboard", help="the terminal dashboard for real belts: connect, "
+                        "calibrate, drill, coach grid, review, settings")
+    db.add_argument("--screen", default="connect",
+                    choices=("connect", "drill", "grid", "review", "settings"),
+                    help="screen to open first (default: connect)")
+    db.set_defaults(func=_cmd_dashboard)
+
+    x = sub.add_parser("export", help="a session file as CSV files for spreadsheets")
+    x.add_argument("file", help="session file (.lbs)")
+    x.add_argument("--csv", required=True, metavar="OUT",
+                   help="output directory for samples.csv, events.csv, scores.csv, gaps.csv "
+                   "and session.json")
+    x.add_argument("--force", action="store_true", help="replace the files in an existing OUT")
+    x.set_defaults(func=_cmd_export)
+
+    pl = sub.add_parser("plans", help="drill plans: list the built-ins, show or check one")
+    pl.set_defaults(func=_cmd_plans, plans_command=None)
+    pls = pl.add_subparsers(dest="plans_command")
+    pls.add_parser("list", help="the built-in plans with duration and description")
+    show = pls.add_parser("show", help="a plan's phases, expanded for an athlete")
+    show.add_argument("plan", metavar="NAME|FILE", help="built-in name or TOML file")
+    show.add_argument("--weak-side", choices=("left", "right", "none"), default=None,
+                      help="the athlete's weaker side (default: unknown, equal volume)")
+    check = pls.add_parser("check", help="validate plan files; errors name file and key")
+    check.add_argument("files", nargs="+", metavar="FILE")
+
+    rv = sub.add_parser("review", help="saved sessions: list, per-side tables, LSI, trends")
+    rv.add_argument("path", nargs="?", default=None, metavar="DIR|FILE",
+                    help="a folder of session files or one file (default: the sessions "
+                    "folder in $LEVELBELT_CONFIG_DIR or ~/.config/levelbelt)")
+    rv.add_argument("--json", action="store_true",
+                    help="one JSON object: per-side scores, LSI, flagged side, trend")
+    rv.set_defaults(func=_cmd_review)
+
+    rp = sub.add_parser("report", help="a session as a self-contained HTML page for sharing")
+    rp.add_argument("file", help="session file (.lbs)")
+    rp.add_argument("--html", required=True, metavar="OUT", help="the HTML file to write")
+    rp.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    rp.set_defaults(func=_cmd_report)
+
+    add_device_parser(sub)
+    add_link_parsers(sub)
     return p
 
 

@@ -25,3 +25,17 @@ class ConfigError(LevelBeltError):
 
 class LinkError(LevelBeltError):
     """The belt link failed (port gone, belt not found, timeout)."""
+
+
+class PlanError(ConfigError):
+    """A drill plan is unusable; names the file, the line or key path, and what is allowed."""
+
+    def __init__(self, source: str, message: str, line: int | None = None) -> None:
+        self.source = source
+        self.line = line
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {message}")
+
+
+class RecordFormatError(LevelBeltError):
+    """A stored record (drill event, score) does not have the expected shape."""

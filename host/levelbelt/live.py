@@ -7,12 +7,19 @@ the previous one, so the UI never sees a message per sample and never queues up.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from levelbelt import protocol as p
+from levelbelt.firmware import belt_module
+
+STILL_WINDOW_S = 1.0
+"""Length of the belt's neutral-capture window (the pipeline's default `calib_s`)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,7 @@ class DropAlert:
     onset_index: int
     peak_deg: float
     ended: bool
+    received_s: float = 0.0  # host monotonic clock when the event frame arrived
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,12 @@ class LiveSnapshot:
     frames_bad: int
     samples_missing: int
     firmware: tuple[int, int, int] | None
+    battery_mv: int | None = None  # from the last STATUS frame
+    calibration: p.Calibration | None = None  # the last CALIBRATION frame
+    calibrations: int = 0  # CALIBRATED events so far (a new one means a capture finished)
+    moving: p.Event | None = None  # the last MOVING event (a capture refused)
+    still_s: float = 0.0  # how long the wearer has been still, by the belt's own test
+    last_rx_s: float = 0.0  # host monotonic clock of the last frame (0: none yet)
 
 
 @dataclass
@@ -47,6 +61,9 @@ class LiveBelt:
     history_s: float = 10.0
     decoder: p.Decoder = field(default_factory=p.Decoder)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Called in the reader thread with every decoded frame, after the state above is
+    # updated (a live drill session follows the samples here, not at display rate).
+    listeners: list[Callable[[p.Frame], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n = int(self.history_s * self.rate_hz)
@@ -58,12 +75,22 @@ class LiveBelt:
         self._drops: list[DropAlert] = []
         self._calibrated = False
         self._firmware: tuple[int, int, int] | None = None
+        self._battery_mv: int | None = None
+        self._calibration: p.Calibration | None = None
+        self._calibrations = 0
+        self._moving: p.Event | None = None
+        self._last_rx_s = 0.0
+        # The belt's own stillness test, run on the raw samples, so the screen can show
+        # how close a neutral capture is before asking for one.
+        self._still: Any = belt_module("calib").StillCalibrator(
+            max(1, int(STILL_WINDOW_S * self.rate_hz)))
 
     def feed(self, payload: bytes) -> p.Frame | None:
         frame = self.decoder.decode(payload)
         if frame is None:
             return None
         with self._lock:
+            self._last_rx_s = time.monotonic()
             if isinstance(frame, p.SampleBatch):
                 self._add_batch(frame)
             elif isinstance(frame, p.Event):
@@ -71,22 +98,41 @@ class LiveBelt:
             elif isinstance(frame, p.Info):
                 self._firmware = frame.firmware
                 self.rate_hz = frame.rate_hz
+            elif isinstance(frame, p.Status):
+                self._battery_mv = frame.battery_mv
+            elif isinstance(frame, p.Calibration):
+                self._calibration = frame
+        for listener in self.listeners:
+            listener(frame)
         return frame
 
     def _add_batch(self, b: p.SampleBatch) -> None:
         n = b.count
         idx = np.arange(b.first_index, b.first_index + n, dtype=np.int64)
-        if self._last_index >= 0 and b.first_index > self._last_index + 1:
+        if b.resent:
+            # Resent samples fill a hole counted as missing when it opened; they are
+            # only kept where no newer sample already holds the history slot.
+            self._missing = max(0, self._missing - n)
+        elif self._last_index >= 0 and b.first_index > self._last_index + 1:
             self._missing += b.first_index - self._last_index - 1
         self._last_index = max(self._last_index, int(idx[-1]))
         slots = idx % self._idx.size
+        keep = idx > self._idx[slots]
+        slots, idx = slots[keep], idx[keep]
         self._idx[slots] = idx
-        self._tilt[slots] = b.tilt_cdeg / 100.0
-        self._obl[slots] = b.obl_cdeg / 100.0
+        self._tilt[slots] = b.tilt_cdeg[keep] / 100.0
+        self._obl[slots] = b.obl_cdeg[keep] / 100.0
+        if b.raw is not None and not b.resent:  # stillness is about now, not the past
+            add = self._still.add
+            for row in b.raw.tolist():
+                add(*row)
 
     def _add_event(self, e: p.Event) -> None:
         if e.kind == p.EV_CALIBRATED:
             self._calibrated = True
+            self._calibrations += 1
+        elif e.kind == p.EV_MOVING:
+            self._moving = e
         elif e.kind in (p.EV_DROP_CUE, p.EV_DROP_END):
             alert = DropAlert(
                 side=p.SIDE_NAMES.get(e.side, "?"),
@@ -94,6 +140,7 @@ class LiveBelt:
                 onset_index=e.onset_index,
                 peak_deg=e.value / 100.0,
                 ended=e.kind == p.EV_DROP_END,
+                received_s=self._last_rx_s,
             )
             self._drops.append(alert)
             del self._drops[:-50]
@@ -121,4 +168,10 @@ class LiveBelt:
                 frames_bad=self.decoder.frames_bad,
                 samples_missing=self._missing,
                 firmware=self._firmware,
+                battery_mv=self._battery_mv,
+                calibration=self._calibration,
+                calibrations=self._calibrations,
+                moving=self._moving,
+                still_s=self._still.count / float(self.rate_hz),
+                last_rx_s=self._last_rx_s,
             )

@@ -25,6 +25,8 @@ FT_TILT: Final = 0x11
 FT_EVENT: Final = 0x20
 FT_COMMAND: Final = 0x40
 FT_ACK: Final = 0x41
+FT_RESENT_SAMPLES: Final = 0x12
+FT_RESENT_TILT: Final = 0x13
 
 SAMPLE_LEN: Final = 16
 TILT_LEN: Final = 4
@@ -40,6 +42,7 @@ EV_DROP_END: Final = 2
 EV_CALIBRATED: Final = 3
 EV_FIFO_OVERFLOW: Final = 4
 EV_MOVING: Final = 5
+EV_RESEND: Final = 6
 
 CMD_CAPTURE_NEUTRAL: Final = 0x01
 CMD_SET_DETECTOR: Final = 0x02
@@ -68,6 +71,7 @@ class SampleBatch:
     """Consecutive samples from one frame; `raw` is None for tilt-only frames.
 
     raw columns: ax, ay, az (mg), gx, gy, gz (1/16 deg/s); angles in 0.01 deg.
+    `resent` is True for RESENT_SAMPLES / RESENT_TILT frames (answers to a RESEND).
     """
 
     seq: int
@@ -75,6 +79,7 @@ class SampleBatch:
     tilt_cdeg: NDArray[np.int16]
     obl_cdeg: NDArray[np.int16]
     raw: NDArray[np.int16] | None
+    resent: bool = False
 
     @property
     def count(self) -> int:
@@ -133,6 +138,8 @@ class Ack:
 
 Frame = SampleBatch | Event | Info | Status | Calibration | Ack
 
+_BATCH_TYPES: Final = (FT_SAMPLES, FT_TILT, FT_RESENT_SAMPLES, FT_RESENT_TILT)
+
 _FIXED_LENGTHS: Final = {
     FT_INFO: INFO_LEN,
     FT_STATUS: STATUS_LEN,
@@ -170,7 +177,7 @@ class Decoder:
         except (ValueError, struct.error):
             frame = None
         if frame is None:
-            if ftype not in _FIXED_LENGTHS and ftype not in (FT_SAMPLES, FT_TILT):
+            if ftype not in _FIXED_LENGTHS and ftype not in _BATCH_TYPES:
                 self._reject("unknown type")
             else:
                 self._reject("wrong length")
@@ -179,7 +186,7 @@ class Decoder:
         return frame
 
     def _decode_body(self, ftype: int, seq: int, buf: bytes) -> Frame | None:
-        if ftype in (FT_SAMPLES, FT_TILT):
+        if ftype in _BATCH_TYPES:
             return _decode_batch(ftype, seq, buf)
         want = _FIXED_LENGTHS.get(ftype)
         if want is None or len(buf) != want:
@@ -201,15 +208,17 @@ class Decoder:
 
 
 def _decode_batch(ftype: int, seq: int, buf: bytes) -> SampleBatch | None:
-    per = SAMPLE_LEN if ftype == FT_SAMPLES else TILT_LEN
+    has_raw = ftype in (FT_SAMPLES, FT_RESENT_SAMPLES)
+    per = SAMPLE_LEN if has_raw else TILT_LEN
     body = len(buf) - BATCH_HEADER_LEN
     if body < per or body % per:
         return None
     first_index = struct.unpack_from("<I", buf, 4)[0]
     values = np.frombuffer(buf, dtype=_SAMPLE_DTYPE, offset=BATCH_HEADER_LEN)
     rows = values.reshape(-1, per // 2)
-    raw = rows[:, :6] if ftype == FT_SAMPLES else None
-    return SampleBatch(seq, first_index, rows[:, -2], rows[:, -1], raw)
+    raw = rows[:, :6] if has_raw else None
+    resent = ftype in (FT_RESENT_SAMPLES, FT_RESENT_TILT)
+    return SampleBatch(seq, first_index, rows[:, -2], rows[:, -1], raw, resent)
 
 
 def encode_command(command: int, counter: int, args: bytes, tag: bytes, seq: int = 0) -> bytes:

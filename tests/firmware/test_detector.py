@@ -6,6 +6,7 @@ from belt.detector import (
     EV_NONE,
     SIDE_EITHER,
     SIDE_LEFT,
+    SIDE_OFF,
     SIDE_RIGHT,
     HipDropDetector,
     check_config,
@@ -107,3 +108,83 @@ def test_out_of_range_settings_are_refused_and_nothing_changes():
         else:
             raise AssertionError("accepted %r" % (bad,))
     assert det.threshold_cdeg == 600 and det.dwell_samples == 20 and det.stance == SIDE_RIGHT
+
+
+def test_each_stance_side_keeps_its_own_settings():
+    det = HipDropDetector(RATE)
+    det.configure(800, 100, 200, SIDE_LEFT, 0)  # the weaker left leg: a looser threshold
+    det.configure(400, 200, 100, SIDE_RIGHT, 0)
+    assert det.side_config(SIDE_LEFT) == [800, 100, 200, 0]
+    assert det.side_config(SIDE_RIGHT) == [400, 200, 100, 0]
+    # Standing on the left leg a 6 deg drop of the right side is within the 8 deg limit.
+    det.set_stance(SIDE_LEFT)
+    assert det.threshold_cdeg == 800 and det.dwell_samples == 10
+    assert _run(det, _drop(-600, 40)) == []
+    # Standing on the right leg the same 6 deg drop of the left side cues after 200 ms.
+    det.set_stance(SIDE_RIGHT)
+    assert det.threshold_cdeg == 400 and det.dwell_samples == 20
+    events = _run(det, _drop(600, 40))
+    assert [e for _, e in events] == [EV_CUE, EV_END]
+    assert events[0][0] - det.onset_index == 20 and det.side == SIDE_LEFT
+
+
+def test_with_stance_either_each_direction_uses_its_own_sides_settings():
+    det = HipDropDetector(RATE)
+    det.configure(800, 0, 100, SIDE_LEFT, 0)
+    det.configure(400, 0, 100, SIDE_RIGHT, 0)
+    det.set_stance(SIDE_EITHER)
+    n = len(_drop(0, 10))
+    assert _run(det, _drop(-600, 10)) == []  # right side low: judged by the left stance
+    assert [e for _, e in _run(det, _drop(-900, 10), n)] == [EV_CUE, EV_END]
+    assert det.side == SIDE_RIGHT
+    assert [e for _, e in _run(det, _drop(600, 10), 2 * n)] == [EV_CUE, EV_END]
+    assert det.side == SIDE_LEFT
+
+
+def test_stance_off_detects_nothing_and_keeps_the_settings_for_later():
+    det = HipDropDetector(RATE)
+    det.configure(500, 0, 100, SIDE_OFF, 0)  # 0 and 3 write both sides
+    assert det.side_config(SIDE_LEFT) == det.side_config(SIDE_RIGHT) == [500, 0, 100, 0]
+    trace = _drop(-2000, 50) + _drop(2000, 50)
+    assert _run(det, trace) == []
+    det.set_stance(SIDE_EITHER)
+    assert [e for _, e in _run(det, _drop(-900, 10), len(trace))] == [EV_CUE, EV_END]
+
+
+def test_switching_stance_mid_drop_ends_it_without_an_event():
+    det = HipDropDetector(RATE)
+    det.configure(500, 0, 100, SIDE_EITHER, 0)
+    assert _run(det, [0, -700, -700]) == [(1, EV_CUE)]
+    det.set_stance(SIDE_LEFT)
+    # A fresh onset (cue at 3), not the END of the abandoned drop.
+    assert _run(det, [-700, 0, 0], start=3) == [(3, EV_CUE), (4, EV_END)]
+    assert det.onset_index == 3
+
+
+def test_a_refused_stance_or_side_setting_changes_nothing():
+    det = HipDropDetector(RATE)
+    det.configure(700, 300, 100, SIDE_LEFT, 500)
+    before = [list(det.side_config(SIDE_LEFT)), list(det.side_config(SIDE_RIGHT))]
+    for bad in (4, -1, 255):
+        try:
+            det.set_stance(bad)
+        except ValueError as e:
+            assert "stance" in str(e)
+        else:
+            raise AssertionError("stance %d accepted" % bad)
+    try:
+        det.configure(700, 300, 100, SIDE_RIGHT, 20000)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("lockout 20000 accepted")
+    assert [det.side_config(SIDE_LEFT), det.side_config(SIDE_RIGHT)] == before
+    assert det.stance == SIDE_LEFT
+
+
+def test_a_new_rate_keeps_the_settings_in_milliseconds():
+    det = HipDropDetector(100)
+    det.configure(500, 150, 100, SIDE_EITHER, 1000)
+    det.set_rate(104)  # an LSM6DSOX samples at 104 Hz
+    assert det.dwell_samples == 16 and det.lockout_samples == 104
+    assert det.side_config(SIDE_LEFT) == [500, 150, 100, 1000]
