@@ -11,7 +11,7 @@ docs/benchmarks.md; in short:
 * bytes_per_sample: net heap bytes per sample of the full path (the larger of USB: the
   sample into the resend ring and out over USB; and BLE: the same with a central
   connected, frames built from the ring and notified);
-* time_ratio_vs_float_ref: the issue's path (FIFO read -> fusion -> detector -> haptics
+* time_ratio_vs_float_ref: the sample path (FIFO read -> fusion -> detector -> haptics
   decision -> record into the resend ring; each IMU driver reading one sample per drain
   from a replay bus, the slower chip counted) / a plain float Madgwick update, both
   timed in the same MicroPython run (target <= 0.5); the USB and BLE transport are
@@ -163,20 +163,20 @@ def cpython_op_counts(n: int) -> dict[str, float]:
     mad.q0 = mad.q1 = 0.5**0.5
     comp = ref.Complementary(bench.RATE)
     edges: Any = importlib.import_module("belt_edges")
-    issue: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
     for kind in ("mpu", "lsm"):
         p = bench.ring_pipeline(sink)
         bench.calibrate(p, still)
         d, bus = edges.track_driver(kind, track)
-        edges.loop_issue_path(d, p, size)
-        issue[kind] = (d, bus, p)
+        edges.loop_sample_path(d, p, size)
+        paths[kind] = (d, bus, p)
     cases: dict[str, Callable[[], object]] = {
-        "issue_path_mpu6050": lambda: edges.loop_issue_path(issue["mpu"][0], issue["mpu"][2], n),
-        "issue_harness_mpu6050": lambda: edges.loop_issue_harness(issue["mpu"][1],
-                                                                  issue["mpu"][2], n),
-        "issue_path_lsm6dsox": lambda: edges.loop_issue_path(issue["lsm"][0], issue["lsm"][2], n),
-        "issue_harness_lsm6dsox": lambda: edges.loop_issue_harness(issue["lsm"][1],
-                                                                   issue["lsm"][2], n),
+        "sample_path_mpu6050": lambda: edges.loop_sample_path(paths["mpu"][0], paths["mpu"][2], n),
+        "sample_harness_mpu6050": lambda: edges.loop_sample_harness(paths["mpu"][1],
+                                                                  paths["mpu"][2], n),
+        "sample_path_lsm6dsox": lambda: edges.loop_sample_path(paths["lsm"][0], paths["lsm"][2], n),
+        "sample_harness_lsm6dsox": lambda: edges.loop_sample_harness(paths["lsm"][1],
+                                                                   paths["lsm"][2], n),
         "usb_path": lambda: bench.loop_push(usb, n, track),
         "ble_path": lambda: bench.run_path(ble, n, track),
         "filter": lambda: bench.loop_update6(filt, n, size, *ints),
@@ -188,8 +188,8 @@ def cpython_op_counts(n: int) -> dict[str, float]:
     harness = ops.pop("harness6")
     out = {}
     for chip in ("mpu6050", "lsm6dsox"):
-        bus = ops.pop("issue_harness_" + chip)
-        out["issue_path_" + chip] = round((ops.pop("issue_path_" + chip) - bus) / n, 1)
+        bus = ops.pop("sample_harness_" + chip)
+        out["sample_path_" + chip] = round((ops.pop("sample_path_" + chip) - bus) / n, 1)
     out.update({name: round((v - harness) / n, 1) for name, v in ops.items()})
     return out
 
@@ -199,7 +199,7 @@ def esp32_estimate(r: dict[str, Any]) -> None:
     us = r["us_per_call"]
     ref = us["cpu_add_loop"]
     lo_f, hi_f = (published / ref for published in ESP32_ADD_LOOP_US)
-    path = max(r["issue_path_us_mpu6050"], r["issue_path_us_lsm6dsox"])
+    path = max(r["sample_path_us_mpu6050"], r["sample_path_us_lsm6dsox"])
     usb = r["usb_transport_us_per_sample"]
     ble = r["ble_transport_us_per_sample"]
     i2c = [max(r[f"i2c_bus_us_per_sample_{c}_{k}_per_read"] for c in ("mpu6050", "lsm6dsox"))
@@ -208,7 +208,7 @@ def esp32_estimate(r: dict[str, Any]) -> None:
         "wasm_us_per_add_loop_pass": round(ref, 4),
         "esp32_us_per_add_loop_pass": list(ESP32_ADD_LOOP_US),
         "factor_esp32_over_wasm": [round(lo_f, 1), round(hi_f, 1)],
-        "issue_path_cpu_us": [round(path * lo_f), round(path * hi_f)],
+        "sample_path_cpu_us": [round(path * lo_f), round(path * hi_f)],
         "usb_transport_cpu_us": [round(usb * lo_f), round(usb * hi_f)],
         "ble_transport_cpu_us": [round(ble * lo_f), round(ble * hi_f)],
         "i2c_bus_us": [round(i2c[0]), round(i2c[1])],
@@ -217,7 +217,7 @@ def esp32_estimate(r: dict[str, Any]) -> None:
     total = [worst * lo_f + i2c[0], worst * hi_f + i2c[1]]
     est["per_sample_total_us"] = [round(total[0]), round(total[1])]
     for hz, period in PERIOD_US.items():
-        est[f"issue_path_cpu_pct_of_period_{hz}hz"] = [
+        est[f"sample_path_cpu_pct_of_period_{hz}hz"] = [
             round(100 * path * lo_f / period, 1), round(100 * path * hi_f / period, 1)]
         est[f"per_sample_total_pct_of_period_{hz}hz"] = [
             round(100 * total[0] / period, 1), round(100 * total[1] / period, 1)]
@@ -255,7 +255,7 @@ def report(r: dict[str, Any]) -> None:
           f"   (float complementary {r['float_complementary_bytes_per_sample']:.0f})")
     print()
     print("time per call, us (wasm on this host; compare ratios, not absolutes)")
-    for name in ("issue_mpu", "issue_mpu_harness", "issue_lsm", "issue_lsm_harness",
+    for name in ("sample_mpu", "sample_mpu_harness", "sample_lsm", "sample_lsm_harness",
                  "ring_path", "usb_path", "ble_path", "filter", "madgwick", "harness6_floats",
                  "madgwick_raw", "madgwick_gc_off", "madgwick_gc_threshold_off",
                  "complementary", "harness6"):
@@ -264,26 +264,26 @@ def report(r: dict[str, Any]) -> None:
     print()
     ratio = r["time_ratio_vs_float_ref"]
     verdict = "MET" if ratio <= TARGET_RATIO else "NOT MET"
-    print("the issue's path: FIFO read -> fusion -> detector -> haptics decision -> ring,"
+    print("the sample path: FIFO read -> fusion -> detector -> haptics decision -> ring,"
           " one sample per drain, net of the replay bus and loop")
-    print(f"  MPU-6050 {r['issue_path_us_mpu6050']:.2f} us, LSM6DSOX"
-          f" {r['issue_path_us_lsm6dsox']:.2f} us; float Madgwick update"
+    print(f"  MPU-6050 {r['sample_path_us_mpu6050']:.2f} us, LSM6DSOX"
+          f" {r['sample_path_us_lsm6dsox']:.2f} us; float Madgwick update"
           f" {r['madgwick_net_us']:.2f} us (net of loop, indexing and call)")
     print(f"time_ratio_vs_float_ref          {ratio:.3f}   (slower chip; target <="
           f" {TARGET_RATIO}: {verdict})")
-    for key in ("time_ratio_issue_path_mpu6050_vs_float_ref",
-                "time_ratio_issue_path_lsm6dsox_vs_float_ref", "time_ratio_vs_float_ref_gross",
+    for key in ("time_ratio_sample_path_mpu6050_vs_float_ref",
+                "time_ratio_sample_path_lsm6dsox_vs_float_ref", "time_ratio_vs_float_ref_gross",
                 "time_ratio_vs_float_ref_gc_off", "time_ratio_vs_float_ref_gc_threshold_off"):
         if key in r:
             print(f"  {key:<42} {r[key]:.3f}")
     for name in ("mpu6050", "lsm6dsox"):
-        key = "profile_issue_path_us_" + name
+        key = "profile_sample_path_us_" + name
         if key in r:
             parts = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r[key].items(),
                                                                  key=lambda kv: -kv[1]))
             print(f"  profile ({name}, us): {parts}")
     print()
-    print("transport, per sample, apart from the issue's path (us; ratio to Madgwick)")
+    print("transport, per sample, apart from the sample path (us; ratio to Madgwick)")
     print(f"  USB (SAMPLES x5 encoding, CRC-16, COBS)   {r['usb_transport_us_per_sample']:7.2f}"
           f"   {r['time_ratio_usb_transport_vs_float_ref']:.3f}")
     print(f"  BLE central at MTU 23 plus USB            {r['ble_transport_us_per_sample']:7.2f}"
@@ -351,7 +351,7 @@ def report(r: dict[str, Any]) -> None:
     print(f"  CPU reference loop: wasm {est['wasm_us_per_add_loop_pass']:.4f} us/pass, ESP32"
           f" {est['esp32_us_per_add_loop_pass']} us/pass -> factor"
           f" {est['factor_esp32_over_wasm'][0]}-{est['factor_esp32_over_wasm'][1]}")
-    for key, label in (("issue_path_cpu_us", "the issue's path (CPU)"),
+    for key, label in (("sample_path_cpu_us", "the sample path (CPU)"),
                        ("usb_transport_cpu_us", "USB transport (CPU)"),
                        ("ble_transport_cpu_us", "BLE + USB transport (CPU)"),
                        ("i2c_bus_us", "I2C bus, 5 .. 1 samples per drain"),
@@ -359,7 +359,7 @@ def report(r: dict[str, Any]) -> None:
         lo, hi = est[key]
         print(f"  {label:<36} {lo:6d} .. {hi:6d} us")
     for hz in (100, 200):
-        a = est[f"issue_path_cpu_pct_of_period_{hz}hz"]
+        a = est[f"sample_path_cpu_pct_of_period_{hz}hz"]
         b = est[f"per_sample_total_pct_of_period_{hz}hz"]
         print(f"  at {hz} Hz ({PERIOD_US[hz] / 1000:.0f} ms): path {a[0]}-{a[1]} %,"
               f" total {b[0]}-{b[1]} % of the period")

@@ -3,9 +3,8 @@
 The samples are simulated (body and IMU models from `levelbelt.sim`: raw readings from the
 sensor model, tilt and obliquity from the body's truth, in the protocol's integer units),
 10 minutes of them repeated with the index running on. The session carries what a real
-one does: drill engine events from a real plan run through `levelbelt.engine` (when that
-module is present), a belt DROP_CUE event for every simulated drop, coach markers, a
-score per minute and a summary.
+one does: drill engine events from a real plan run through `levelbelt.engine`, a belt
+DROP_CUE event for every simulated drop, coach markers, a score per minute and a summary.
 
 * write: 5-sample batches (the USB batching) through `SessionWriter`, its clock advanced
   with the samples so the once-a-second flush happens as it would live. Overhead = time
@@ -13,7 +12,7 @@ score per minute and a summary.
 * read: `read_session` of the finished file (best of 3, file in the page cache); the
   reference in the same run is the host `Decoder` over the same samples as SAMPLES
   frames (what replaying a raw wire log would cost).
-* score: `levelbelt.scoring.score_session` on what was read (null if not importable).
+* score: `levelbelt.scoring.score_session` on what was read.
 * live: 2 hours of wire frames (SAMPLES, 5 per frame) through the host `Decoder` into a
   `SessionWriter`; resident memory sampled every simulated minute.
 
@@ -43,6 +42,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from levelbelt import protocol as p
+from levelbelt.engine import DrillEngine, event_to_json
+from levelbelt.plans import expand, parse_plan
+from levelbelt.scoring import DropEvent, Gap, score_session
 from levelbelt.session import SessionMeta, SessionWriter, read_session
 from levelbelt.sim.body import simulate_body
 from levelbelt.sim.scenarios import demo_loop
@@ -90,13 +92,8 @@ def simulate(seconds: float, seed: int = 7) -> Template:
     return Template(rows, drops)
 
 
-def engine_events(duration_s: float) -> list[dict[str, Any]] | None:
-    """JSON events of a real plan run by the drill engine (None if it is not there)."""
-    try:
-        from levelbelt.engine import DrillEngine, event_to_json
-        from levelbelt.plans import expand, parse_plan
-    except ImportError:
-        return None
+def engine_events(duration_s: float) -> list[dict[str, Any]]:
+    """JSON events of a real plan run by the drill engine."""
     block = (
         '[[blocks]]\nkind = "isometric"\nside = "both"\nreps = 5\nhold_s = 3\nrest_s = 5\n'
         'get_ready_s = 5\nposition = "standing"\n\n'
@@ -132,14 +129,14 @@ def drop_events(template: Template, seconds: float) -> list[p.Event]:
 
 
 def write_session(directory: Path, template: Template, seconds: float,
-                  engine: list[dict[str, Any]] | None) -> tuple[Path, float]:
+                  engine: list[dict[str, Any]]) -> tuple[Path, float]:
     """Write the session as a live client would; returns (path, seconds spent writing)."""
     clock_now = [0.0]
     w = SessionWriter.create(directory, META, clock=lambda: clock_now[0])
     pending: list[tuple[float, Callable[[], None]]] = []
     for ev in drop_events(template, seconds):
         pending.append((ev.index / RATE, partial(w.append_belt_event, ev)))
-    for data in engine or []:
+    for data in engine:
         pending.append((float(data["t_s"]),
                         partial(w.append_event, "engine", data, t_s=data["t_s"])))
     for minute in range(int(seconds // 60)):
@@ -176,11 +173,7 @@ def best_of(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     return best, result
 
 
-def score(session_path: Path) -> float | None:
-    try:
-        from levelbelt.scoring import DropEvent, Gap, score_session
-    except ImportError:
-        return None
+def score(session_path: Path) -> float:
     s = read_session(session_path)
     engine = [e.data for e in s.events if e.source == "engine"]
     drops = [
@@ -308,7 +301,7 @@ def main() -> None:
 
     per_hour = 3600.0 / session_s
     out.update(
-        score_1h_s=None if score_s is None else round(score_s * per_hour, 4),
+        score_1h_s=round(score_s * per_hour, 4),
         read_1h_s=round(read_s * per_hour, 4),
         write_overhead_pct=round(100 * write_s / session_s, 4),
         file_mb_per_hour=round(size / 1e6 * per_hour, 2),
@@ -316,7 +309,7 @@ def main() -> None:
         rss_mb_before_live=round(rss_before, 1),
         rss_growth_mb_2h_live=lv["rss_growth_mb"],
         read_vs_wire_decode=round(read_s / wire_s, 3),
-        engine_events=None if engine is None else len(engine),
+        engine_events=len(engine),
         write_s=round(write_s, 4),
         bytes_per_sample=round(size / (session_s * RATE), 2),
         **{k: v for k, v in lv.items() if k not in ("rss_mb_peak", "rss_growth_mb")},
@@ -326,10 +319,7 @@ def main() -> None:
           f"writing {write_s:.3f} s = {out['write_overhead_pct']} % of real time")
     print(f"read {read_s:.3f} s; the host decoder over the same samples as wire frames "
           f"{wire_s:.3f} s (read / decode = {out['read_vs_wire_decode']})")
-    if score_s is None:
-        print("score: levelbelt.scoring.score_session not available")
-    else:
-        print(f"score_session {score_s:.3f} s over {len(engine or [])} engine events")
+    print(f"score_session {score_s:.3f} s over {len(engine)} engine events")
     print(json.dumps(out))
 
 

@@ -253,7 +253,7 @@ def measure_edges(out, stamp, elapsed_ms, median, reps, n):
     return res
 
 
-# ------------------------------------------------------------------ the issue's path
+# ------------------------------------------------------------------ the sample path
 
 
 def _clamp16(v):
@@ -345,8 +345,8 @@ def track_driver(kind, track):
     return d, bus
 
 
-def loop_issue_path(d, p, n):
-    """The issue's path, one loop pass per sample: the FIFO read (status, burst, decode)
+def loop_sample_path(d, p, n):
+    """The sample path, one loop pass per sample: the FIFO read (status, burst, decode)
     into Pipeline.push (fusion, alignment, detector, the haptics decision on a cue, the
     record into the resend ring), then the haptics service of the pass."""
     hap = p.haptics
@@ -357,8 +357,8 @@ def loop_issue_path(d, p, n):
         hap.service(tk.ms)
 
 
-def loop_issue_harness(bus, p, n):
-    """What loop_issue_path spends outside the belt's code: the loop, the replay bus's
+def loop_sample_harness(bus, p, n):
+    """What loop_sample_path spends outside the belt's code: the loop, the replay bus's
     calls and copies, the clock step, in the same order. (The calls into the belt,
     `drain` and `service`, stay in the path: the belt makes them too.)"""
     tk = p.ticks

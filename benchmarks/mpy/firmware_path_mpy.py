@@ -14,7 +14,7 @@ Measured:
   MTU: TILT x3 frames built from the ring and notified through belt/ble.py to a no-op
   BLE object, serviced after every sample as the main loop does);
 * time per sample (js.performance.now(), read only outside the loops; median of R reps,
-  the cases interleaved within each rep) for the issue's path (each IMU driver draining
+  the cases interleaved within each rep) for the sample path (each IMU driver draining
   one sample of the track from a replay bus into a pipeline that ends in the resend ring,
   then the haptics service), both full paths, the integer filter alone, the float
   Madgwick update and the float complementary filter, plus each stage of the path on its
@@ -345,7 +345,7 @@ def make_pipeline(kind, sink):
 
 
 class NoUsb:
-    """The USB encoder's interface doing nothing: the issue's path ends in the resend ring,
+    """The USB encoder's interface doing nothing: the sample path ends in the resend ring,
     and the USB encoding and framing are timed as transport (cost: one no-op call)."""
 
     def add_sample(self, index, ax, ay, az, gx, gy, gz, tilt, obl):
@@ -357,12 +357,12 @@ class NoUsb:
     def event(self, kind, side, index, onset_index, value):
         pass
 
-    def calibration(self, bias, up, mount_error_cdeg, position):
+    def calibration(self, bias, up, mount_error_cdeg, position, flags=0):
         pass
 
 
 def ring_pipeline(sink):
-    """The pipeline as the issue defines the path: samples into the resend ring only."""
+    """The pipeline as the sample path is defined: samples into the resend ring only."""
     p = Pipeline(RATE, Outlet(SampleRing(capacity_for(RATE)), NoUsb(), None))
     belt_edges.attach_haptics(p, sink)
     p.peripheral = None
@@ -833,18 +833,18 @@ class Setup:
         except ImportError:
             pass
         self.index = 1000  # sample index for the stand-alone detector and encoders
-        # The issue's path: each IMU driver reading the track from its FIFO, one sample
+        # The sample path: each IMU driver reading the track from its FIFO, one sample
         # per drain, into a pipeline that ends in the resend ring.
-        self.issue = {}
+        self.paths = {}
         for kind in ("mpu", "lsm"):
             p = ring_pipeline(sink)
             calibrate(p, self.still)
             d, bus = belt_edges.track_driver(kind, track)
-            belt_edges.loop_issue_path(d, p, 2 * self.size)  # warm-up, as above
+            belt_edges.loop_sample_path(d, p, 2 * self.size)  # warm-up, as above
             if d.samples != 2 * self.size or d.losses or d.io_errors:
                 raise RuntimeError(f"the {kind} track replay did not give one sample per"
                                    " drain")
-            self.issue[kind] = (d, bus, p)
+            self.paths[kind] = (d, bus, p)
         self.ring_p = ring_pipeline(sink)
         calibrate(self.ring_p, self.still)
         run_path(self.ring_p, 2 * self.size, track)
@@ -934,19 +934,19 @@ def timed_cases(su):
     def enc_harness():
         su.index = loop_nop9(sink, n, track, tilt, obl, su.index)
 
-    def issue(kind):
-        d, _, p = su.issue[kind]
-        return lambda: belt_edges.loop_issue_path(d, p, n)
+    def path_of(kind):
+        d, _, p = su.paths[kind]
+        return lambda: belt_edges.loop_sample_path(d, p, n)
 
-    def issue_harness(kind):
-        _, bus, p = su.issue[kind]
-        return lambda: belt_edges.loop_issue_harness(bus, p, n)
+    def sample_harness(kind):
+        _, bus, p = su.paths[kind]
+        return lambda: belt_edges.loop_sample_harness(bus, p, n)
 
     cases = [
-        ("issue_mpu", issue("mpu"), n),
-        ("issue_mpu_harness", issue_harness("mpu"), n),
-        ("issue_lsm", issue("lsm"), n),
-        ("issue_lsm_harness", issue_harness("lsm"), n),
+        ("sample_mpu", path_of("mpu"), n),
+        ("sample_mpu_harness", sample_harness("mpu"), n),
+        ("sample_lsm", path_of("lsm"), n),
+        ("sample_lsm_harness", sample_harness("lsm"), n),
         ("ring_path", lambda: loop_push(su.ring_p, n, track), n),
         ("cpu_add_loop", lambda: loop_add(10 * n, 1234, 5678), 10 * n),
         ("usb_path", lambda: loop_push(su.usb, n, track), n),
@@ -1043,28 +1043,28 @@ def summarise_times(us, out):
     def ratio(a, b):
         return round(a / b, 3)
 
-    # The issue's path (FIFO read -> fusion -> detector -> haptics decision -> record into
+    # The sample path (FIFO read -> fusion -> detector -> haptics decision -> record into
     # the ring), net of the replay bus and the loop, over the Madgwick update net of its
     # loop, list indexing and call: the call into the belt's code stays in the path, the
     # call into Madgwick is taken out of the reference, so the ratio errs against the belt.
     mad_net = net("madgwick", "harness6_floats")
-    issue = {}
+    paths = {}
     for kind, name in (("mpu", "mpu6050"), ("lsm", "lsm6dsox")):
-        issue[name] = net("issue_" + kind, f"issue_{kind}_harness")
-        out["issue_path_us_" + name] = round(issue[name], 3)
-        out[f"time_ratio_issue_path_{name}_vs_float_ref"] = ratio(issue[name], mad_net)
-    worst = max(issue.values())
+        paths[name] = net("sample_" + kind, f"sample_{kind}_harness")
+        out["sample_path_us_" + name] = round(paths[name], 3)
+        out[f"time_ratio_sample_path_{name}_vs_float_ref"] = ratio(paths[name], mad_net)
+    worst = max(paths.values())
     out["time_ratio_vs_float_ref"] = ratio(worst, mad_net)
     out["time_ratio_vs_float_ref_gross"] = ratio(
-        max(us["issue_mpu"] - us["issue_mpu_harness"] + us["harness6"],
-            us["issue_lsm"] - us["issue_lsm_harness"] + us["harness6"]), us["madgwick"])
+        max(us["sample_mpu"] - us["sample_mpu_harness"] + us["harness6"],
+            us["sample_lsm"] - us["sample_lsm_harness"] + us["harness6"]), us["madgwick"])
     out["madgwick_net_us"] = round(mad_net, 3)
     out["time_ratio_vs_float_ref_gc_off"] = ratio(
         worst, us["madgwick_gc_off"] - us["harness6_floats"])
     if "madgwick_gc_threshold_off" in us:
         out["time_ratio_vs_float_ref_gc_threshold_off"] = ratio(
             worst, us["madgwick_gc_threshold_off"] - us["harness6_floats"])
-    # Transport, per sample, kept apart from the issue's path.
+    # Transport, per sample, kept apart from the sample path.
     out["usb_transport_us_per_sample"] = round(max(0.0, us["usb_path"] - us["ring_path"]), 3)
     out["ble_transport_us_per_sample"] = round(max(0.0, us["ble_path"] - us["ring_path"]), 3)
     out["time_ratio_usb_transport_vs_float_ref"] = ratio(out["usb_transport_us_per_sample"],
@@ -1196,15 +1196,15 @@ def main():
     measure_latency(opts["latency_drops"], out)
     measure_memory(out)
     drivers = belt_edges.measure_edges(out, stamp, elapsed_ms, median, opts["reps"], n)
-    # The issue's path by stage (each timed alone, net of its harness); "glue" is the
+    # The sample path by stage (each timed alone, net of its harness); "glue" is the
     # rest: Pipeline.push and Outlet themselves, the calls between the stages.
     prof = out["profile_usb_path_us"]
     for name in ("mpu6050", "lsm6dsox"):
         stages = {"fifo_read_decode": drivers[name], "fusion": prof["filter"],
                   "align_atan2": prof["align"], "detector": prof["detector"],
                   "ring_record": prof["ring"], "haptics_service": out["haptics_idle_us"]}
-        stages["pipeline_glue"] = max(0.0, out["issue_path_us_" + name] - sum(stages.values()))
-        out["profile_issue_path_us_" + name] = {k: round(v, 3) for k, v in stages.items()}
+        stages["pipeline_glue"] = max(0.0, out["sample_path_us_" + name] - sum(stages.values()))
+        out["profile_sample_path_us_" + name] = {k: round(v, 3) for k, v in stages.items()}
     print("BENCH_JSON " + json.dumps(out))
 
 

@@ -41,6 +41,26 @@ def parse_mount(text):
             (_AXES.index(t[3]), 1 if t[2] == "+" else -1))
 
 
+# SET_MOUNT's axis codes (docs/protocol.md): 1 +x, 2 -x, 3 +y, 4 -y, 5 +z, 6 -z, that is
+# 1 + 2 * axis + (1 if negative). 0 is no axis, so an all-zero argument is refused.
+AXIS_CODE_MAX = const(6)
+
+
+def mount_from_codes(right, up):
+    """SET_MOUNT's (right, up) axis codes -> the mount text, e.g. (1, 3) -> '+x+y'.
+
+    None for an unknown code or two codes on one axis (the same or opposite directions):
+    such a clip has no right/up pair to align with.
+    """
+    if not (1 <= right <= AXIS_CODE_MAX and 1 <= up <= AXIS_CODE_MAX):
+        return None
+    r = right - 1
+    u = up - 1
+    if r >> 1 == u >> 1:
+        return None
+    return ("-" if r & 1 else "+") + _AXES[r >> 1] + ("-" if u & 1 else "+") + _AXES[u >> 1]
+
+
 def _unit(v):
     n = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
     return (v[0] / n, v[1] / n, v[2] / n)

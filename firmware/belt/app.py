@@ -70,7 +70,8 @@ class App:
         self.settings = settings if settings is not None else _settings.Settings("")
         self.rate_hz = rate_hz
         self.batch = batch
-        # A hal with only `motor` and no watchdog (a minimal test board) works too.
+        # A hal with one `motor` and no watchdog, timer or battery ADC works too: the
+        # host's simulated board (levelbelt.sim.board) and the link test rigs.
         motors = getattr(hal, "motors", None) or [hal.motor]
         self._feed = getattr(hal, "feed", None)  # bound once: calling it allocates nothing
         self.flags = FLAG_TWO_MOTORS if len(motors) > 1 else 0

@@ -9,10 +9,12 @@ codes as integers.
 
 * Services: LevelBelt (stream notify, control write, status read + notify), Battery
   (0x180F, level read + notify), Device Information (0x180A, static strings).
-* Advertising: flags + complete name `LevelBelt-XXXX`; the 128-bit service UUID goes in
-  the scan response when it does not fit the 31-byte advertisement (it never does with
-  that name). On connect the stack stops advertising; on disconnect the main loop starts
-  it again. One central at a time: a second connection is dropped at once.
+* Advertising: flags + complete name `LevelBelt-XXXX`, and once the battery has been
+  measured its level as Battery Service data (so a scan lists the charge without
+  connecting); the 128-bit service UUID goes in the scan response when it does not fit
+  the 31-byte advertisement (it never does with that name). On connect the stack stops
+  advertising; on disconnect the main loop starts it again, with the level of the
+  moment. One central at a time: a second connection is dropped at once.
 * IRQ handler: records what happened (connection, MTU, connection interval) in plain
   ints and copies control writes into preallocated command slots. Everything else,
   including every reply, happens in the main loop (`service`, `pump`).
@@ -27,6 +29,9 @@ codes as integers.
 * Pacing: a token bucket of at most NOTIFY_BURST notifications per pass, refilled at
   NOTIFY_PER_INTERVAL per connection interval (30 ms assumed until the central tells);
   an ENOMEM empties the bucket until the next pass.
+* Security: on a build with pairing (the ESP32 one has it) the belt bonds with LE
+  Secure Connections, Just Works (no display or keys), and keeps the keys in
+  `/ble.bonds` (bonds.py). Nothing depends on it: every command carries an HMAC tag.
 * Frame order and `seq`: one counter per connection, stamped when a frame actually goes
   out, across both characteristics, so the host sees consecutive seq in arrival order.
 """
@@ -76,6 +81,7 @@ ADV_INTERVAL_US = const(100000)
 ADV_RETRY_PASSES = const(200)  # after a failed gap_advertise, try again this many passes later
 _AD_FLAGS = const(0x01)
 _AD_UUID128_COMPLETE = const(0x07)
+_AD_SERVICE_DATA16 = const(0x16)
 _AD_NAME_SHORT = const(0x08)
 _AD_NAME_COMPLETE = const(0x09)
 _FLAGS_LE_GENERAL = const(0x06)  # LE General Discoverable, BR/EDR not supported
@@ -117,11 +123,13 @@ def ad_field(kind, data):
     return bytes((len(data) + 1, kind)) + data
 
 
-def advertising(name, service_uuid_le):
+def advertising(name, service_uuid_le, battery=-1):
     """(advertising data, scan response), each at most 31 bytes.
 
     The advertisement carries the flags and the name (shortened if it would not fit);
     the 128-bit service UUID joins it if there is room, else it is the scan response.
+    A `battery` level 0..100 is added as Battery Service (0x180F) data, 5 bytes, in the
+    advertisement if it fits there, else in the scan response.
     """
     flags = ad_field(_AD_FLAGS, bytes((_FLAGS_LE_GENERAL,)))
     raw = name.encode()
@@ -132,9 +140,15 @@ def advertising(name, service_uuid_le):
         named = ad_field(_AD_NAME_COMPLETE, raw)
     adv = flags + named
     uuid = ad_field(_AD_UUID128_COMPLETE, service_uuid_le)
-    if len(adv) + len(uuid) <= ADV_MAX:
-        return adv + uuid, b""
-    return adv, uuid
+    level = b""
+    if 0 <= battery <= 100:
+        level = ad_field(_AD_SERVICE_DATA16,
+                         bytes((BATTERY_SERVICE & 0xFF, BATTERY_SERVICE >> 8, battery)))
+    if len(adv) + len(uuid) + len(level) <= ADV_MAX:
+        return adv + uuid + level, b""
+    if len(adv) + len(level) <= ADV_MAX:
+        return adv + level, uuid
+    return adv, uuid + level
 
 
 def link_shape(mtu, rate_hz):
@@ -155,18 +169,23 @@ class Peripheral:
                  bonds_path=None):
         self._ble = ble
         self.rate_hz = rate_hz
+        # The bond store and the IRQ handler come before the radio starts: while starting,
+        # NimBLE asks the store for its own identity key and reads every bonded central's
+        # keys (to recognise their private addresses), and it does not ask again. Until
+        # advertising starts (last) only those two secret events can arrive.
+        self.bonds = BondStore(bonds_path) if bonds_path else None
+        ble.irq(self._irq)
         ble.active(True)
         self.pairing = False
         try:
             ble.config(bond=True, le_secure=True, mitm=False, io=_IO_NO_INPUT_OUTPUT)
             self.pairing = True
         except (ValueError, OSError, TypeError):
-            pass  # no pairing on this port (ESP32); commands are authenticated anyway
+            self.bonds = None  # a build without pairing; commands are authenticated anyway
         try:
             ble.config(mtu=PREFERRED_MTU)
         except (ValueError, OSError):
             pass
-        self.bonds = BondStore(bonds_path) if self.pairing and bonds_path else None
         self.name = belt_name(ble.config("mac")[1])
         ble.config(gap_name=self.name)
         lb = (uuid(SERVICE_UUID), (
@@ -190,7 +209,9 @@ class Peripheral:
         ble.gatts_write(self.firmware, firmware.encode())
         self.battery_percent = -1
         self._battery_value = bytearray(1)
-        self.adv, self.resp = advertising(self.name, uuid128_le(SERVICE_UUID))
+        self._uuid_le = uuid128_le(SERVICE_UUID)
+        self.adv, self.resp = advertising(self.name, self._uuid_le)
+        self._adv_level = -1  # the battery level self.adv carries
 
         self.reader = RingReader(ring, MAX_PAYLOAD)
         self.encoder = _p.FrameEncoder(self._enqueue, 1, False)  # small frames into the queue
@@ -242,7 +263,6 @@ class Peripheral:
         self.cmd_dropped = 0
         self.adv_errors = 0
         self._set_shape(DEFAULT_MTU)
-        ble.irq(self._irq)
         self._advertise()
 
     # ------------------------------------------------------------------ IRQ context
@@ -358,10 +378,14 @@ class Peripheral:
         return changed
 
     def _advertise(self):
+        if self._adv_level != self.battery_percent:  # not while connected: no allocation
+            self._adv_level = self.battery_percent
+            self.adv, self.resp = advertising(self.name, self._uuid_le, self.battery_percent)
         try:
             self._ble.gap_advertise(ADV_INTERVAL_US, adv_data=self.adv, resp_data=self.resp)
             self.advertising = True
         except OSError:
+            self.advertising = False
             self.adv_errors += 1
             self._adv_wait = ADV_RETRY_PASSES
 
@@ -403,7 +427,8 @@ class Peripheral:
         return self.reader.resend_start(first, count)
 
     def set_battery(self, percent):
-        """Battery Level characteristic; subscribed centrals are notified of a change."""
+        """Battery Level characteristic; subscribed centrals are notified of a change.
+        While advertising, the advertisement is renewed with the new level."""
         if percent == self.battery_percent:
             return
         self.battery_percent = percent
@@ -412,6 +437,8 @@ class Peripheral:
             self._ble.gatts_write(self.battery, self._battery_value, self.conn >= 0)
         except OSError:
             pass
+        if self.advertising and self._irq_conn < 0:
+            self._advertise()
 
     def _enqueue(self, view):
         """FrameEncoder sink: copy a small frame into the queue (dropped when offline)."""

@@ -3,7 +3,8 @@
 The same dispatcher serves USB (frames deframed by usb_in.py) and BLE (control writes
 copied out of the IRQ by ble.py); it always runs in the main loop. The answer goes back
 on the link the command came from (`link.encoder`); effects that every host should see
-(new settings: STATUS; calibration: CALIBRATION and EVENT) go out on all links.
+(new settings: STATUS; calibration: CALIBRATION and EVENT; a new mount: CALIBRATION)
+go out on all links.
 
 Order of checks, each refusal changing nothing:
     too short to hold a tag           BAD_LENGTH
@@ -14,13 +15,16 @@ Order of checks, each refusal changing nothing:
     args of the wrong length          BAD_LENGTH
     an argument out of its limits     OUT_OF_RANGE
     calibration while moving          MOVING (peak-to-peak of the last 0.5 s in the ring)
-    not possible now                  UNAVAILABLE (no IMU, still calibrating, resend busy)
+    not possible now                  UNAVAILABLE (no IMU, still calibrating, resend busy,
+                                      a new mount the settings file cannot keep)
 Frames of another version or type are not answered.
 
 `belt` (links.Links on the device) provides: `pipeline`, `ring`, `rate_hz`, `ready()`,
-`play(pattern)`, `send_status(encoder)`, `settings_changed()`, `say(text)`.
+`play(pattern)`, `send_status(encoder)`, `settings_changed()`, `set_mount(text)` (False
+when it cannot be kept), `mount_changed()`, `say(text)`.
 """
 
+from belt import align as _align
 from belt import detector as _det
 from belt import haptics as _hap
 from belt import protocol as _p
@@ -45,12 +49,14 @@ ARGS_LEN = {
     _p.CMD_RESEND: 6,
     _p.CMD_CALIBRATE_GYRO: 0,
     _p.CMD_GET_STATUS: 0,
+    _p.CMD_SET_MOUNT: 2,
 }
 
 _AFTER_NONE = const(0)
 _AFTER_STATUS = const(1)  # STATUS on the asking link
 _AFTER_SETTINGS = const(2)  # settings changed: persist, STATUS everywhere
 _AFTER_RESEND = const(3)  # EVENT RESEND on the asking link
+_AFTER_MOUNT = const(4)  # new mount: CALIBRATION everywhere (the neutral to capture)
 
 
 class Commands:
@@ -103,6 +109,8 @@ class Commands:
             self.belt.send_status(link.encoder)
         elif after == _AFTER_SETTINGS:
             self.belt.settings_changed()
+        elif after == _AFTER_MOUNT:
+            self.belt.mount_changed()
         elif after == _AFTER_RESEND:
             first = self._resend_first
             avail = self._resend_count
@@ -134,6 +142,14 @@ class Commands:
                 return _p.ST_OUT_OF_RANGE
             d.set_stance(buf[a])
             self._after = _AFTER_SETTINGS
+            return _p.ST_OK
+        if cmd == _p.CMD_SET_MOUNT:
+            mount = _align.mount_from_codes(buf[a], buf[a + 1])
+            if mount is None:
+                return _p.ST_OUT_OF_RANGE
+            if not b.set_mount(mount):
+                return _p.ST_UNAVAILABLE  # the settings file refused it: nothing changed
+            self._after = _AFTER_MOUNT
             return _p.ST_OK
         if cmd == _p.CMD_CUE:
             pattern = buf[a]

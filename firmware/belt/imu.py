@@ -16,10 +16,14 @@ Every driver has the same surface, so the app never asks which one it has:
     drain(sink)         sink.push(ax, ay, az, gx, gy, gz, n) per sample; returns the count
     resync_pending()    True after a bus error until the chip is re-initialised
     samples, overflows, resyncs, losses, lost, last_lost, io_errors   counters
+
+What the two drivers share (identity check, loss accounting, bus-error recovery) is
+`imu_fifo.FifoImu`; each driver keeps its own set-up and its own per-sample loop.
 """
 
 from belt import imu_lsm6dsox as _lsm
 from belt import imu_mpu6050 as _mpu
+from belt.imu_fifo import ImuAbsent, ImuWrongId
 
 try:
     from micropython import const
@@ -50,9 +54,9 @@ def find(i2c, clock):
         for addr in mod.ADDRESSES:
             try:
                 return cls(i2c, clock, addr), FIND_OK, None
-            except mod.ImuWrongId as e:
+            except ImuWrongId as e:
                 wrong.append(str(e))
-            except mod.ImuAbsent:
+            except ImuAbsent:
                 pass
     bus = "devices on the bus: [" + _scan(i2c) + "]"
     if wrong:

@@ -32,6 +32,12 @@ faults are handled as there: the FIFO is reset and the loss estimated from the e
 time (never less than the pairs that were queued). Nothing is allocated per sample.
 """
 
+# The errors are the shared ones, named here too so callers need only this module.
+from belt.imu_fifo import FifoImu, high_byte_tables
+from belt.imu_fifo import ImuAbsent as ImuAbsent
+from belt.imu_fifo import ImuError as ImuError
+from belt.imu_fifo import ImuWrongId as ImuWrongId
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -77,19 +83,6 @@ RESET_MS = const(10)
 FIFO_WORDS = const(512)  # 3 KB of 6-byte words
 WORD = const(7)
 CHUNK = const(16)  # words per I2C burst: 112 bytes, about 2.6 ms at 400 kHz
-LOST_MAX = const(0x3FFFFFFF)
-
-
-class ImuError(Exception):
-    """No usable LSM6DSOX; the message says what was found and what to check."""
-
-
-class ImuAbsent(ImuError):
-    pass
-
-
-class ImuWrongId(ImuError):
-    pass
 
 
 def accel_mg(raw):
@@ -114,85 +107,33 @@ def rate_for(rate_hz):
     raise ValueError("rate must be 100 or 200 Hz (the chip runs at 104 or 208 Hz)")
 
 
-def _le16(b, o):
-    v = b[o] | (b[o + 1] << 8)
-    return v - 0x10000 if v & 0x8000 else v
-
-
 def _high_byte_tables():
-    """Per high byte h of a count (signed), the conversions' terms that do not depend on
-    the low byte l: accel raw * 122 + 500 and gyro raw * 14 + 25 with raw = h * 256.
-    Adding l * 122 (l * 14) gives the numerator of `accel_mg` (`gyro_dps16`) without
-    assembling the count first. All values are small ints (|v| < 2^23)."""
-    from array import array
-
-    acc = array("i", bytes(1024))
-    gyr = array("i", bytes(1024))
-    for h in range(256):
-        s = h - 256 if h & 0x80 else h
-        acc[h] = s * 31232 + 500
-        gyr[h] = s * 3584 + 25
-    return acc, gyr
+    """The conversion tables of `accel_mg` (raw * 122 + 500) and `gyro_dps16` (raw * 14 + 25)
+    by high byte (imu_fifo.high_byte_tables); all values are small ints (|v| < 2^23)."""
+    return high_byte_tables(122, 500, 14, 25)
 
 
-class LSM6DSOX:
+class LSM6DSOX(FifoImu):
     """One chip on `i2c` at `addr`; `clock` has ticks_ms(), ticks_diff(a, b), sleep_ms(ms).
 
     The constructor only reads WHO_AM_I (raises ImuAbsent / ImuWrongId); call
-    `configure(rate_hz)` before `drain`. Same attributes as `imu_mpu6050.MPU6050`.
+    `configure(rate_hz)` before `drain`. Same attributes as `imu_mpu6050.MPU6050`, plus
+    `unpaired`. `rate_hz` is the chip's output data rate (104 or 208).
     """
 
     CHIP = CHIP_ID  # INFO imu code
     NAME = "LSM6DSOX"
 
     def __init__(self, i2c, clock, addr=0x6A):
-        self.i2c = i2c
-        self.clock = clock
-        self.addr = addr
-        self._reg = bytearray(2)
-        self._reg1 = memoryview(self._reg)[:1]
-        self._buf = bytearray(WORD * CHUNK)
-        mv = memoryview(self._buf)
-        self._views = [mv[: WORD * k] for k in range(CHUNK + 1)]
-        self.rate_hz = 0  # the chip's output data rate (104 or 208)
-        self.samples = 0  # samples handed to sinks
-        self.overflows = 0
-        self.resyncs = 0  # re-initialisations after a bus error
-        self.losses = 0  # overflows + resyncs: bumps whenever samples were lost
-        self.lost = 0  # samples lost in total
-        self.last_lost = 0  # samples lost at the latest loss
-        self.io_errors = 0
+        FifoImu.__init__(self, i2c, clock, addr, WORD, CHUNK, WHO_AM_I, WHO_AM_I_VALUE,
+                         "an LSM6DS3 reads 0x69, an LSM6DSL 0x6A")
         self.unpaired = 0  # words whose partner never came (counted as lost samples)
-        self._gap = 1
-        self._t0 = 0  # ticks_ms when the FIFO last held nothing we had not counted
-        self._resync = False
-        self._unread = 0  # pairs counted in the FIFO but not yet pushed
         # Half of a pair carried between words (and drains): slot counter or -1.
         self._g_slot = -1
         self._a_slot = -1
         self._gx = self._gy = self._gz = 0
         self._ax = self._ay = self._az = 0
         self._acc_hi, self._gyr_hi = _high_byte_tables()  # per-sample conversion
-        try:
-            who = self._read8(WHO_AM_I)
-        except OSError as e:
-            raise ImuAbsent(
-                "no LSM6DSOX at I2C 0x%02x (no answer, OSError %s): check SDA/SCL, 3V3, "
-                "GND and pull-ups" % (addr, e.args[0] if e.args else "?")
-            ) from None
-        if who != WHO_AM_I_VALUE:
-            raise ImuWrongId(
-                "I2C 0x%02x answered WHO_AM_I 0x%02x, expected 0x%02x: not an LSM6DSOX "
-                "(an LSM6DS3 reads 0x69, an LSM6DSL 0x6A)" % (addr, who, WHO_AM_I_VALUE)
-            )
-
-    def _read8(self, reg):
-        self.i2c.readfrom_mem_into(self.addr, reg, self._reg1)
-        return self._reg[0]
-
-    def _write8(self, reg, value):
-        self._reg[0] = value
-        self.i2c.writeto_mem(self.addr, reg, self._reg1)
 
     def configure(self, rate_hz):
         """Reset the chip and start the FIFO at 104 or 208 Hz (asked as 100 or 200)."""
@@ -218,53 +159,6 @@ class LSM6DSOX:
         self._g_slot = -1
         self._a_slot = -1
 
-    def _due(self, since, now):
-        """Samples the chip produced between two ticks_ms readings, rounded."""
-        ms = self.clock.ticks_diff(now, since)
-        if ms < 0:
-            ms = 0
-        return (ms * self.rate_hz + 500) // 1000
-
-    def _record_loss(self, lost):
-        if lost > LOST_MAX:
-            lost = LOST_MAX
-        self.losses += 1
-        self.last_lost = lost
-        self.lost += lost
-        self._gap += lost
-
-    def drain(self, sink):
-        """Hand every complete sample in the FIFO to `sink.push`; returns how many.
-
-        A drain that finds an overflow (or recovers from a bus error) resets the FIFO
-        and pushes nothing, so a caller can close its batch before the gap. Bus errors
-        (OSError) are counted in `io_errors`, never raised; the next drain re-initialises
-        the chip (it may have lost power) and accounts the samples missed meanwhile.
-        """
-        before = self.samples
-        try:
-            if self._resync:
-                self._recover()
-            else:
-                self._drain(sink)
-        except OSError:
-            self.io_errors += 1
-            self._resync = True
-        return self.samples - before
-
-    def resync_pending(self):
-        """True after a bus error until the chip has been re-initialised."""
-        return self._resync
-
-    def _recover(self):
-        since = self._t0
-        self.configure(self.rate_hz)  # sets _t0 to the moment the FIFO restarted
-        lost = self._due(since, self._t0) + self._unread
-        self._unread = 0
-        self._resync = False
-        self.resyncs += 1
-        self._record_loss(lost)
-
     def _drain(self, sink):
         i2c = self.i2c
         addr = self.addr
@@ -274,13 +168,7 @@ class LSM6DSOX:
         words = reg[0] | ((flags & DIFF_FIFO_HI) << 8)
         now = self.clock.ticks_ms()
         if flags & (FIFO_OVR_IA | FIFO_OVR_LATCHED) or words >= FIFO_WORDS:
-            self._reset_fifo()
-            lost = self._due(self._t0, now)
-            if lost < words // 2:
-                lost = words // 2
-            self._t0 = now
-            self.overflows += 1
-            self._record_loss(lost)
+            self._overflowed(now, words // 2)
             return
         self._t0 = now
         self._unread = words // 2

@@ -19,8 +19,16 @@ MicroPython allocate a temporary argument array; a method call does not).
 The FIFO cannot be read after an overflow: 1024 is not a multiple of 12, so the chip
 drops the oldest bytes and the next read starts inside a record. The driver resets the
 FIFO instead and estimates what was lost from the elapsed time (the chip's clock and the
-ESP32's agree to about 1 %), never less than the records that were in the FIFO.
+ESP32's agree to about 1 %), never less than the records that were in the FIFO. That
+accounting, the WHO_AM_I check and the bus-error recovery are shared with the LSM6DSOX
+driver (`belt.imu_fifo.FifoImu`); the set-up and the per-sample loop are this chip's.
 """
+
+# The errors are the shared ones, named here too so callers need only this module.
+from belt.imu_fifo import FifoImu, high_byte_tables
+from belt.imu_fifo import ImuAbsent as ImuAbsent
+from belt.imu_fifo import ImuError as ImuError
+from belt.imu_fifo import ImuWrongId as ImuWrongId
 
 try:
     from micropython import const
@@ -63,19 +71,6 @@ RESET_MS = const(100)
 FIFO_SIZE = const(1024)
 RECORD = const(12)
 CHUNK = const(10)  # records per I2C burst: 120 bytes, about 3 ms at 400 kHz
-LOST_MAX = const(0x3FFFFFFF)
-
-
-class ImuError(Exception):
-    """No usable MPU-6050; the message says what was found and what to check."""
-
-
-class ImuAbsent(ImuError):
-    pass
-
-
-class ImuWrongId(ImuError):
-    pass
 
 
 def accel_mg(raw):
@@ -92,28 +87,13 @@ def gyro_dps16(raw):
     return (raw * 64 + 131) // 262
 
 
-def _be16(b, o):
-    v = (b[o] << 8) | b[o + 1]
-    return v - 0x10000 if v & 0x8000 else v
-
-
 def _high_byte_tables():
-    """Per high byte h of a count (signed), the conversions' terms that do not depend on
-    the low byte l: accel raw * 1000 + 4096 and gyro raw * 64 + 131 with raw = h * 256.
-    Adding l * 1000 (l * 64) gives the numerator of `accel_mg` (`gyro_dps16`) without
-    assembling the count first. All values are small ints (|v| < 2^26)."""
-    from array import array
-
-    acc = array("i", bytes(1024))
-    gyr = array("i", bytes(1024))
-    for h in range(256):
-        s = h - 256 if h & 0x80 else h
-        acc[h] = s * 256000 + 4096
-        gyr[h] = s * 16384 + 131
-    return acc, gyr
+    """The conversion tables of `accel_mg` (raw * 1000 + 4096) and `gyro_dps16` (raw * 64 + 131)
+    by high byte (imu_fifo.high_byte_tables); all values are small ints (|v| < 2^26)."""
+    return high_byte_tables(1000, 4096, 64, 131)
 
 
-class MPU6050:
+class MPU6050(FifoImu):
     """One chip on `i2c` at `addr`; `clock` has ticks_ms(), ticks_diff(a, b), sleep_ms(ms).
 
     The constructor only reads WHO_AM_I (raises ImuAbsent / ImuWrongId); call
@@ -125,47 +105,9 @@ class MPU6050:
     NAME = "MPU-6050"
 
     def __init__(self, i2c, clock, addr=0x68):
-        self.i2c = i2c
-        self.clock = clock
-        self.addr = addr
-        self._reg = bytearray(2)
-        self._reg1 = memoryview(self._reg)[:1]
-        self._buf = bytearray(RECORD * CHUNK)
-        mv = memoryview(self._buf)
-        self._views = [mv[: RECORD * k] for k in range(CHUNK + 1)]
+        FifoImu.__init__(self, i2c, clock, addr, RECORD, CHUNK, WHO_AM_I, WHO_AM_I_VALUE,
+                         "an MPU-6500/9250 reads 0x70/0x71")
         self._acc_hi, self._gyr_hi = _high_byte_tables()  # per-sample conversion
-        self.rate_hz = 0
-        self.samples = 0  # samples handed to sinks
-        self.overflows = 0
-        self.resyncs = 0  # re-initialisations after a bus error
-        self.losses = 0  # overflows + resyncs: bumps whenever samples were lost
-        self.lost = 0  # samples lost in total
-        self.last_lost = 0  # samples lost at the latest loss
-        self.io_errors = 0
-        self._gap = 1
-        self._unread = 0  # records counted in the FIFO but not yet pushed
-        self._t0 = 0  # ticks_ms when the FIFO last held nothing we had not counted
-        self._resync = False
-        try:
-            who = self._read8(WHO_AM_I)
-        except OSError as e:
-            raise ImuAbsent(
-                "no MPU-6050 at I2C 0x%02x (no answer, OSError %s): check SDA/SCL, 3V3, "
-                "GND and pull-ups" % (addr, e.args[0] if e.args else "?")
-            ) from None
-        if who != WHO_AM_I_VALUE:
-            raise ImuWrongId(
-                "I2C 0x%02x answered WHO_AM_I 0x%02x, expected 0x%02x: not an MPU-6050 "
-                "(an MPU-6500/9250 reads 0x70/0x71)" % (addr, who, WHO_AM_I_VALUE)
-            )
-
-    def _read8(self, reg):
-        self.i2c.readfrom_mem_into(self.addr, reg, self._reg1)
-        return self._reg[0]
-
-    def _write8(self, reg, value):
-        self._reg[0] = value
-        self.i2c.writeto_mem(self.addr, reg, self._reg1)
 
     def configure(self, rate_hz):
         """Reset the chip and start the FIFO at 100 or 200 Hz (takes about 100 ms)."""
@@ -191,53 +133,6 @@ class MPU6050:
         w(USER_CTRL, USER_FIFO_EN)
         self._read8(INT_STATUS)  # clear an overflow flagged before the reset
 
-    def _due(self, since, now):
-        """Samples the chip produced between two ticks_ms readings, rounded."""
-        ms = self.clock.ticks_diff(now, since)
-        if ms < 0:
-            ms = 0
-        return (ms * self.rate_hz + 500) // 1000
-
-    def _record_loss(self, lost):
-        if lost > LOST_MAX:
-            lost = LOST_MAX
-        self.losses += 1
-        self.last_lost = lost
-        self.lost += lost
-        self._gap += lost
-
-    def drain(self, sink):
-        """Hand every whole record in the FIFO to `sink.push`; returns how many.
-
-        A drain that finds an overflow (or recovers from a bus error) resets the FIFO
-        and pushes nothing, so a caller can close its batch before the gap. Bus errors
-        (OSError) are counted in `io_errors`, never raised; the next drain re-initialises
-        the chip (it may have lost power) and accounts the samples missed meanwhile.
-        """
-        before = self.samples
-        try:
-            if self._resync:
-                self._recover()
-            else:
-                self._drain(sink)
-        except OSError:
-            self.io_errors += 1
-            self._resync = True
-        return self.samples - before
-
-    def resync_pending(self):
-        """True after a bus error until the chip has been re-initialised."""
-        return self._resync
-
-    def _recover(self):
-        since = self._t0
-        self.configure(self.rate_hz)  # sets _t0 to the moment the FIFO restarted
-        lost = self._due(since, self._t0) + self._unread
-        self._unread = 0
-        self._resync = False
-        self.resyncs += 1
-        self._record_loss(lost)
-
     def _drain(self, sink):
         i2c = self.i2c
         addr = self.addr
@@ -248,13 +143,7 @@ class MPU6050:
         count = (reg[0] << 8) | reg[1]
         now = self.clock.ticks_ms()
         if status & FIFO_OFLOW or count >= FIFO_SIZE:
-            self._reset_fifo()
-            lost = self._due(self._t0, now)
-            if lost < count // RECORD:
-                lost = count // RECORD
-            self._t0 = now
-            self.overflows += 1
-            self._record_loss(lost)
+            self._overflowed(now, count // RECORD)
             return
         self._t0 = now
         n = count // RECORD

@@ -10,7 +10,7 @@ counter, and the USB command reader (on the board). `service(now)`:
     3. send: BLE notifications as pacing allows, USB RESEND frames
 
 Also the `belt` the dispatcher acts on (commands.py): `ready`, `play`, `send_status`,
-`settings_changed`, `say`.
+`settings_changed`, `set_mount`, `mount_changed`, `say`.
 
 Files live under ROOT (the board's flash root; tests point it at a scratch directory).
 """
@@ -101,6 +101,26 @@ class Links:
                 self.say("detector settings not saved: " + reason)
         self.send_status(self.outlet)
 
+    def set_mount(self, mount):
+        """SET_MOUNT: keep the new mount in the settings file, then apply it. False (a
+        console line says why, nothing changed) when the file cannot be written: a mount
+        that quietly went back at the next start would turn every angle."""
+        p = self.app.pipeline
+        if p.align.mount.lower() == mount:
+            return True  # already in use: the captured neutrals stay valid
+        settings = getattr(self.app, "settings", None)
+        if settings is not None:
+            reason = settings.save_mount(mount)
+            if reason is not None:
+                self.say("mount not changed: " + reason)
+                return False
+        p.set_mount(mount)
+        return True
+
+    def mount_changed(self):
+        """After SET_MOUNT: CALIBRATION on every link, flagging the neutral to capture."""
+        self._send_calibration(self.outlet)
+
     def _send_calibration(self, encoder):
         p = self.app.pipeline
         if p.state != STATE_RUNNING:
@@ -108,7 +128,7 @@ class Links:
         f = p.filter
         a = p.align
         encoder.calibration((f.bias_x, f.bias_y, f.bias_z), (a.ux, a.uy, a.uz),
-                            a.mount_error_cdeg, p.position)
+                            a.mount_error_cdeg, p.position, p.cal_flags())
 
     # ------------------------------------------------------------- main loop
 
@@ -142,7 +162,7 @@ class Links:
                 if b.conn >= 0:
                     self.send_status(b.encoder)
                 battery = getattr(self.app, "battery", None)
-                if battery is not None:
+                if battery is not None and battery.present:  # a cell measured, not a guess
                     b.set_battery(battery.percent)
             b.pump(elapsed)
         self.usb.pump()

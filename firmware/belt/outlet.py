@@ -102,8 +102,8 @@ class Outlet:
             e.status(state, stance, battery_mv, fifo_overflows, threshold_cdeg, dwell_ms,
                      release_cdeg, last_index)
 
-    def calibration(self, bias, up, mount_error_cdeg, position):
-        self.usb.calibration(bias, up, mount_error_cdeg, position)
+    def calibration(self, bias, up, mount_error_cdeg, position, flags=0):
+        self.usb.calibration(bias, up, mount_error_cdeg, position, flags)
         e = self._ble_encoder()
         if e is not None:
-            e.calibration(bias, up, mount_error_cdeg, position)
+            e.calibration(bias, up, mount_error_cdeg, position, flags)

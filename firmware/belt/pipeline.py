@@ -100,6 +100,22 @@ class Pipeline:
         self._refresh = True
         return True
 
+    def set_mount(self, mount):
+        """A new mount (SET_MOUNT): each captured neutral belonged to the old way the clip
+        sat on the body, so all are dropped (the gyro bias stays). Until the next capture
+        the angles are measured against the declared mount's axes, and `cal_flags()`
+        says a neutral is needed. A capture already running finishes with the new mount.
+        """
+        self.align.set_mount(mount)
+        for p in range(POSITIONS):
+            self.neutral_ok[p] = False
+        self.mount_ok = True
+
+    def cal_flags(self):
+        """CALIBRATION flags: NEUTRAL_NEEDED while the current position has no neutral."""
+        p = self.position
+        return 0 if 0 <= p < POSITIONS and self.neutral_ok[p] else _p.CAL_NEUTRAL_NEEDED
+
     def recalibrate(self, position=0, with_bias=False, neutral=True):
         """Start a new neutral capture (re-zero between positions); angles keep flowing.
 
@@ -146,7 +162,8 @@ class Pipeline:
         if enc is not None:
             f = self.filter
             enc.calibration((f.bias_x, f.bias_y, f.bias_z), (self.align.ux, self.align.uy,
-                            self.align.uz), self.align.mount_error_cdeg, self.position)
+                            self.align.uz), self.align.mount_error_cdeg, self.position,
+                            self.cal_flags())
             if not quiet:
                 enc.event(_p.EV_CALIBRATED, self.position, self.index, self.index, 0)
         return not quiet
@@ -161,7 +178,7 @@ class Pipeline:
             f = self.filter
             a = self.align
             enc.calibration((f.bias_x, f.bias_y, f.bias_z), (a.ux, a.uy, a.uz),
-                            a.mount_error_cdeg, self.position)
+                            a.mount_error_cdeg, self.position, self.cal_flags())
             enc.event(_p.EV_CALIBRATED, self.position, self.index, self.index, 0)
 
     def _send_event(self, enc, ev, index):

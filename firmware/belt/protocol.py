@@ -55,6 +55,10 @@ CMD_CUE = const(0x04)
 CMD_RESEND = const(0x05)
 CMD_CALIBRATE_GYRO = const(0x06)
 CMD_GET_STATUS = const(0x07)
+CMD_SET_MOUNT = const(0x08)
+
+# CALIBRATION flags (byte 19).
+CAL_NEUTRAL_NEEDED = const(0x01)  # this position has no captured neutral (e.g. after SET_MOUNT)
 
 ST_OK = const(0)
 ST_BAD_AUTH = const(1)
@@ -201,7 +205,7 @@ class FrameEncoder:
         put_u32(buf, 16, last_index)
         self.send(self._small_mv)
 
-    def calibration(self, bias, up, mount_error_cdeg, position):
+    def calibration(self, bias, up, mount_error_cdeg, position, flags=0):
         buf = self._small
         self._header(buf, FT_CALIBRATION)
         for i in range(3):
@@ -209,7 +213,7 @@ class FrameEncoder:
             put_u16(buf, 10 + 2 * i, up[i])
         put_u16(buf, 16, mount_error_cdeg)
         buf[18] = position
-        buf[19] = 0
+        buf[19] = flags
         self.send(self._small_mv)
 
     def ack(self, cmd, counter, status):

@@ -7,12 +7,13 @@
                          the previous file is still there)
     s.save_detector(det)     copy a detector's per-side settings and stance, then save
     s.save_calibration(p)    copy a pipeline's gyro bias and per-position neutrals, save
+    s.save_mount(text)       a new mount (SET_MOUNT): drop the neutrals, save
     s.apply(p)           put the settings into a pipeline (detector, mount, calibration)
 
 What is kept: stance, sample rate, mount, each stance side's detector settings, the gyro
 bias and the neutral up vector of each position (standing, seated, prone) with the
-position last used. Saves happen on command only (new detector settings, a completed
-calibration), never on the sample path and never during start-up.
+position last used. Saves happen on command only (new detector settings, a new mount, a
+completed calibration), never on the sample path and never during start-up.
 
 File: a fixed 56-byte little-endian record ending in a CRC-16/CCITT-FALSE of the rest
 (the protocol's CRC):
@@ -282,6 +283,22 @@ class Settings:
         self.position = pipeline.position
         self.mount = pipeline.align.mount
         return self.save()
+
+    def save_mount(self, mount):
+        """Keep a new mount (SET_MOUNT). The stored neutrals belonged to the old one and
+        are dropped (the gyro bias stays), so the next start takes a still-start neutral.
+        Returns save()'s result; when it fails nothing here has changed."""
+        old_mount = self.mount
+        old_ok = list(self.neutral_ok)
+        self.mount = mount
+        for p in range(POSITIONS):
+            self.neutral_ok[p] = False
+        reason = self.save()
+        if reason is not None:
+            self.mount = old_mount
+            for p in range(POSITIONS):
+                self.neutral_ok[p] = old_ok[p]
+        return reason
 
     def apply(self, pipeline):
         """Detector settings, mount and the stored calibration into `pipeline`."""

@@ -4,6 +4,7 @@
                         on_samples=log.samples, on_gap=log.gap, on_frame=live.feed)
     task = asyncio.create_task(client.run())     # until client.stop()
     ack = await client.command(p.CMD_SET_STANCE, bytes([1]))
+    await client.set_mount("-x+y")               # the clip worn another way round
 
 What it does on top of the transport:
 
@@ -43,6 +44,7 @@ from levelbelt import protocol as p
 from levelbelt.command_auth import CommandCounter, sign_command
 from levelbelt.coverage import Coverage
 from levelbelt.errors import LinkError
+from levelbelt.mount import set_mount_args
 from levelbelt.transports.transport import LinkLost, Transport
 
 MAX_RESEND: Final = 0xFFFF  # RESEND count is a u16
@@ -467,6 +469,17 @@ class BeltClient:
                 text = STATUS_TEXT.get(ack.status, str(ack.status))
                 raise CommandRefused(f"{self.name}: command refused ({text})", ack.status)
             raise CommandRefused(f"{self.name}: command refused (REPLAY)", p.ST_REPLAY)
+
+    async def set_mount(self, mount: str) -> p.Ack:
+        """Tell the belt how the clip is worn: `mount` as for `levelbelt analyze --mount`
+        (the sensor axis pointing right, then the one pointing up, e.g. "-x+y").
+
+        A malformed text is a `ConfigError` before anything is sent. The belt keeps the
+        mount over reboots and drops the neutrals captured with the old one: its next
+        CALIBRATION says `neutral_needed` until a CAPTURE_NEUTRAL. Refusals raise
+        `CommandRefused` (OUT_OF_RANGE, or UNAVAILABLE when its flash cannot keep it).
+        """
+        return await self.command(p.CMD_SET_MOUNT, set_mount_args(mount))
 
     async def _exchange(self, command: int, args: bytes) -> p.Ack:
         assert self.key is not None

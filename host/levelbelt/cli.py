@@ -7,14 +7,20 @@ exit 2; only real bugs produce a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from levelbelt import __version__
 from levelbelt.device.cli import add_device_parser
-from levelbelt.errors import LevelBeltError
+from levelbelt.errors import ConfigError, InputFileError, LevelBeltError
+from levelbelt.safe_text import one_line
 from levelbelt.transports.link_cli import add_link_parsers
+
+if TYPE_CHECKING:
+    from levelbelt.weaker_side import WeakerSide
 
 EXIT_USAGE = 2
 
@@ -71,17 +77,34 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_weaker_side(args: argparse.Namespace) -> WeakerSide | None:
+    """`plans show`: --weak-side set by hand wins, else --athlete's saved sessions
+    (a side confirmed over 3 sessions), else unknown (None)."""
+    from levelbelt.weaker_side import resolve_weaker_side
+
+    if args.weak_side is not None:
+        return resolve_weaker_side([], manual=args.weak_side)
+    if args.athlete is None:
+        if args.sessions is not None:
+            raise ConfigError("--sessions needs --athlete: whose sessions to read")
+        return None
+    from levelbelt.history import sessions_dir, weaker_side_from_sessions
+
+    folder = args.sessions if args.sessions is not None else sessions_dir()
+    if args.sessions is not None and not folder.is_dir():
+        raise InputFileError(folder, "no such folder")
+    return weaker_side_from_sessions(args.athlete, folder)
+
+
 def _cmd_plans(args: argparse.Namespace) -> int:
     from levelbelt.plan_text import list_text, show_text, summary_line
     from levelbelt.plans import expand, load_plan_file, resolve_plan
-    from levelbelt.weaker_side import resolve_weaker_side
 
     action = args.plans_command or "list"
     if action == "list":
         print(list_text())
     elif action == "show":
-        weaker = resolve_weaker_side([], manual=args.weak_side)
-        print(show_text(expand(resolve_plan(args.plan), weaker if args.weak_side else None)))
+        print(show_text(expand(resolve_plan(args.plan), _plan_weaker_side(args))))
     else:
         for name in args.files:
             print(f"{name}: ok: {summary_line(expand(load_plan_file(Path(name))))}")
@@ -160,14 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
     show = pls.add_parser("show", help="a plan's phases, expanded for an athlete")
     show.add_argument("plan", metavar="NAME|FILE", help="built-in name or TOML file")
     show.add_argument("--weak-side", choices=("left", "right", "none"), default=None,
-                      help="the athlete's weaker side (default: unknown, equal volume)")
+                      help="the athlete's weaker side, set by hand (default: from --athlete's "
+                      "sessions, else unknown: equal volume)")
+    show.add_argument("--athlete", default=None, metavar="NAME",
+                      help="take the weaker side from this athlete's saved sessions "
+                      "(confirmed over 3 sessions)")
+    show.add_argument("--sessions", type=Path, default=None, metavar="DIR",
+                      help="folder of those sessions (default: the saved sessions, see "
+                      "`levelbelt review`)")
     check = pls.add_parser("check", help="validate plan files; errors name file and key")
     check.add_argument("files", nargs="+", metavar="FILE")
 
     rv = sub.add_parser("review", help="saved sessions: list, per-side tables, LSI, trends")
     rv.add_argument("path", nargs="?", default=None, metavar="DIR|FILE",
-                    help="a folder of session files or one file (default: the sessions "
-                    "folder in $LEVELBELT_CONFIG_DIR or ~/.config/levelbelt)")
+                    help="a folder of session files or one file (default: sessions/ in "
+                    "$LEVELBELT_DATA_DIR, $XDG_DATA_HOME/levelbelt or "
+                    "~/.local/share/levelbelt)")
     rv.add_argument("--json", action="store_true",
                     help="one JSON object: per-side scores, LSI, flagged side, trend")
     rv.set_defaults(func=_cmd_review)
@@ -189,10 +220,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except LevelBeltError as e:
-        print(f"levelbelt: error: {e}", file=sys.stderr)
+        # Messages can quote files and devices: no control characters, one line.
+        print(f"levelbelt: error: {one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `levelbelt review | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no 2nd at exit
+        return 1
     return code
 
 

@@ -238,14 +238,20 @@ def run_demo(args: argparse.Namespace) -> int:
     rigs = demo_rigs(count, args.weak_side, args.seed, args.speed, ui_plan)
     rig = rigs[0]
     try:
+        app = None
+        if not args.headless:
+            # The app (and each athlete's live session) first, the belts after: a session
+            # that starts listening late starts its plan late, out of step with the
+            # simulated athlete (the UI's imports alone take seconds of belt time at 10x).
+            from levelbelt.tui.demo_app import DemoApp
+
+            app = DemoApp(rigs, duration_s=args.duration, plan=ui_plan,
+                          sessions=getattr(args, "out", None))
         for r in rigs:
             r.start()
-        if args.headless:
+        if app is None:
             return run_headless(rig, args.duration or 60.0)
-        from levelbelt.tui.demo_app import DemoApp
-
-        DemoApp(rigs, duration_s=args.duration, plan=ui_plan,
-                sessions=getattr(args, "out", None)).run()
+        app.run()
         return 0
     finally:
         for r in rigs:

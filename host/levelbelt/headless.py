@@ -157,12 +157,12 @@ def _follow(rig: DemoRig, session: LiveSession, deadline: float, say: Say) -> Se
     last_hold = 0
     while True:
         view = session.snapshot()
+        if view.error is not None:  # not (fully) saved: a one-line error, not a summary
+            raise LevelBeltError(view.error)
         if view.final:
             return view
         if rig.error:
             raise LinkError(f"simulated belt: {rig.error}")
-        if view.started and view.path is None:
-            raise LevelBeltError(view.message or "the session file could not be created")
         if view.path is not None and not shown_path:
             shown_path = True
             say(f"recording to {view.path}")

@@ -10,21 +10,22 @@ stopped mid-session) is scored here from its samples and events.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from levelbelt.errors import LevelBeltError
-from levelbelt.keys import config_dir
 from levelbelt.scoring import (
     DropEvent,
     Gap,
     HoldScore,
     HoldWindow,
     RepScore,
+    ScoringConfig,
     SessionSummary,
     SideScore,
     TrendPoint,
@@ -42,14 +43,27 @@ from levelbelt.session import (
 from levelbelt.weaker_side import Side, WeakerSide, resolve_weaker_side
 
 SIDE_CODES: dict[str, Side] = {"left": "left", "right": "right"}
+DATA_ENV: Final = "LEVELBELT_DATA_DIR"
 CRASH_CUT = "last line incomplete"
 """The reader's message for a last line cut off when the writer was stopped mid-write."""
 
 
+def data_dir() -> Path:
+    """LevelBelt's user-data folder: `$LEVELBELT_DATA_DIR`, else `levelbelt/` in
+    `$XDG_DATA_HOME`, else `~/.local/share/levelbelt`. Sessions are health records, not
+    settings, so they live apart from the config folder (settings and belt keys)."""
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    if os.path.isabs(xdg):  # the XDG spec: a relative path is invalid and ignored
+        return Path(xdg) / "levelbelt"
+    return Path.home() / ".local" / "share" / "levelbelt"
+
+
 def sessions_dir() -> Path:
-    """Where sessions are saved and reviewed by default: `sessions/` in the config
-    directory (`$LEVELBELT_CONFIG_DIR`, else `~/.config/levelbelt`)."""
-    return config_dir() / "sessions"
+    """Where sessions are saved and reviewed by default: `sessions/` in `data_dir()`."""
+    return data_dir() / "sessions"
 
 
 def split_problems(problems: Sequence[Problem]) -> tuple[list[Problem], list[Problem]]:
@@ -154,6 +168,17 @@ def _holes(session: Session) -> list[Gap]:
     return [Gap(float(t[k]) + dt, float(t[k + 1])) for k in jumps]
 
 
+def _scoring_config(header: SessionHeader) -> ScoringConfig:
+    """Scoring as the session's plan asked for it (its LSI flag); defaults otherwise."""
+    pct = header.plan.get("asymmetry_pct") if header.plan is not None else None
+    if isinstance(pct, (int, float)) and not isinstance(pct, bool):
+        try:
+            return ScoringConfig(asymmetry_pct=float(pct))
+        except ValueError:
+            pass  # a value the scoring refuses: the default flag
+    return ScoringConfig()
+
+
 def load_review(path: Path) -> Review:
     """Read one session (leniently); `InputFileError` only when nothing can be trusted."""
     return review_session(read_session(path))
@@ -194,7 +219,8 @@ def review_session(session: Session) -> Review:
         try:
             scores = score_session(s.t_s, s.tilt_deg, s.obl_deg, events,
                                    rate_hz=session.header.rate_hz, drops=drops,
-                                   gaps=_holes(session), end_s=end_s)
+                                   gaps=_holes(session), end_s=end_s,
+                                   config=_scoring_config(session.header))
         except (LevelBeltError, ValueError):
             scores = None
         if scores is not None:
@@ -227,6 +253,16 @@ def athlete_history(entries: Sequence[SessionEntry], athlete: str) -> list[Trend
             continue
         points.append(TrendPoint(entry.header.created[:10], entry.plan_name, summary))
     return points
+
+
+def weaker_side_from_sessions(athlete: str, folder: Path) -> WeakerSide:
+    """The weaker side from `athlete`'s finished sessions in `folder` (the confirmation
+    rule of levelbelt.weaker_side); the reason also says which sessions were read."""
+    past = athlete_history(list_sessions(folder), athlete)
+    found = resolve_weaker_side([p.summary for p in past])
+    read = f"{len(past)} finished session{'s' if len(past) != 1 else ''} of {athlete} " \
+        f"in {folder}"
+    return replace(found, reason=f"{found.reason}; {read}")
 
 
 def weaker_side(choice: str, history: Sequence[TrendPoint]) -> WeakerSide:

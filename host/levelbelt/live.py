@@ -1,7 +1,9 @@
 """Live state of one belt, fed from a reader thread and read by the UI at display rate.
 
-The reader calls `feed` per frame; the UI takes a `snapshot` (≤ 30 Hz) that replaces
-the previous one, so the UI never sees a message per sample and never queues up.
+The reader calls `feed` per frame (or `add` with frames a belt client already decoded,
+`gap` for a range the belt could no longer resend and `restart` when the belt rebooted);
+the UI takes a `snapshot` (≤ 30 Hz) that replaces the previous one, so the UI never sees
+a message per sample and never queues up.
 """
 
 from __future__ import annotations
@@ -33,6 +35,24 @@ class DropAlert:
 
 
 @dataclass(frozen=True)
+class LinkGap:
+    """Samples `first` .. `first + count - 1` will never arrive: the belt no longer had
+    them when asked to resend (a gap to record, never to fill in)."""
+
+    first: int
+    count: int
+
+
+@dataclass(frozen=True)
+class BeltRestarted:
+    """The belt rebooted: its sample index starts again, later samples are a new boot."""
+
+
+LiveItem = p.Frame | LinkGap | BeltRestarted
+"""What `LiveBelt.listeners` are called with."""
+
+
+@dataclass(frozen=True)
 class LiveSnapshot:
     rate_hz: int
     last_index: int
@@ -53,6 +73,7 @@ class LiveSnapshot:
     moving: p.Event | None = None  # the last MOVING event (a capture refused)
     still_s: float = 0.0  # how long the wearer has been still, by the belt's own test
     last_rx_s: float = 0.0  # host monotonic clock of the last frame (0: none yet)
+    restarts: int = 0  # belt reboots seen (the index started again each time)
 
 
 @dataclass
@@ -61,9 +82,10 @@ class LiveBelt:
     history_s: float = 10.0
     decoder: p.Decoder = field(default_factory=p.Decoder)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    # Called in the reader thread with every decoded frame, after the state above is
-    # updated (a live drill session follows the samples here, not at display rate).
-    listeners: list[Callable[[p.Frame], None]] = field(default_factory=list)
+    # Called in the reader thread with every decoded frame, gap and restart, after the
+    # state above is updated (a live drill session follows the samples here, not at
+    # display rate).
+    listeners: list[Callable[[LiveItem], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n = int(self.history_s * self.rate_hz)
@@ -80,15 +102,22 @@ class LiveBelt:
         self._calibrations = 0
         self._moving: p.Event | None = None
         self._last_rx_s = 0.0
+        self._restarts = 0
         # The belt's own stillness test, run on the raw samples, so the screen can show
         # how close a neutral capture is before asking for one.
         self._still: Any = belt_module("calib").StillCalibrator(
             max(1, int(STILL_WINDOW_S * self.rate_hz)))
 
     def feed(self, payload: bytes) -> p.Frame | None:
+        """Decode one frame payload and take it in (bad frames are counted and skipped)."""
         frame = self.decoder.decode(payload)
-        if frame is None:
-            return None
+        if frame is not None:
+            self.add(frame)
+        return frame
+
+    def add(self, frame: p.Frame) -> None:
+        """Take in a decoded frame. Resent samples must come once each (as a belt client
+        hands them out): each one takes a sample off the missing count."""
         with self._lock:
             self._last_rx_s = time.monotonic()
             if isinstance(frame, p.SampleBatch):
@@ -102,9 +131,25 @@ class LiveBelt:
                 self._battery_mv = frame.battery_mv
             elif isinstance(frame, p.Calibration):
                 self._calibration = frame
+        self._tell(frame)
+
+    def gap(self, first: int, count: int) -> None:
+        """A range the belt no longer had: it stays missing, and listeners record it."""
+        self._tell(LinkGap(first, count))
+
+    def restart(self) -> None:
+        """The belt rebooted: forget the old boot's history so the new one is drawn."""
+        with self._lock:
+            self._idx.fill(-1)
+            self._last_index = -1
+            self._drops.clear()
+            self._still.reset()
+            self._restarts += 1
+        self._tell(BeltRestarted())
+
+    def _tell(self, item: LiveItem) -> None:
         for listener in self.listeners:
-            listener(frame)
-        return frame
+            listener(item)
 
     def _add_batch(self, b: p.SampleBatch) -> None:
         n = b.count
@@ -174,4 +219,5 @@ class LiveBelt:
                 moving=self._moving,
                 still_s=self._still.count / float(self.rate_hz),
                 last_rx_s=self._last_rx_s,
+                restarts=self._restarts,
             )

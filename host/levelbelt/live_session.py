@@ -8,13 +8,21 @@ command or the file. The screen reads `snapshot()` and calls pause / resume / sk
 abort / mark from its own thread; a lock keeps the engine consistent.
 
 Session time is 0 at the sample where the plan starts; the engine, the file's events
-and the scores all use it. Scores are recomputed in a background thread after every
+and the scores all use it. A range the link could not recover (`LinkGap`) is written to
+the file as a gap; a belt that reboots mid-session (`BeltRestarted`: its index starts
+again) ends the session there, aborted and saved, since its sample clock no longer
+continues the session's. Scores are recomputed in a background thread after every
 hold (the running per-side figures) and once more at the end, when they are written
 to the file with the summary.
+
+A file that cannot be created, or a disk that fails mid-session (full, removed), stops
+the recording but never the drill, the scores or the link: the file keeps what was
+written, and `SessionView.error` says why the session is not (fully) saved.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections.abc import Callable
@@ -40,8 +48,9 @@ from levelbelt.engine import (
 )
 from levelbelt.errors import LevelBeltError
 from levelbelt.feeds import BeltFeed
+from levelbelt.live import BeltRestarted, LinkGap, LiveItem
 from levelbelt.plans import ExpandedPlan
-from levelbelt.scoring import DropEvent, Gap, SessionScores, score_session
+from levelbelt.scoring import DropEvent, Gap, ScoringConfig, SessionScores, score_session
 from levelbelt.session import (
     SessionMeta,
     SessionWriter,
@@ -65,6 +74,7 @@ def plan_json(plan: ExpandedPlan) -> dict[str, Any]:
         "description": plan.plan.description,
         "weaker": plan.weaker.side,
         "weaker_source": plan.weaker.source,
+        "asymmetry_pct": plan.plan.asymmetry_pct,
         "holds": len(plan.holds),
         "phases": len(plan.phases),
         "notes": list(plan.notes),
@@ -82,6 +92,8 @@ class SessionView:
     final: bool  # True once the final scores are in the file
     path: Path | None
     message: str
+    error: str | None = None
+    """Why the session is not (fully) saved: the file could not be created or written."""
 
 
 class _Samples:
@@ -136,6 +148,10 @@ class LiveSession:
         self.detector_for = detector_for
         self.created = created
         self.engine = DrillEngine(plan)
+        self._scoring_config = ScoringConfig(asymmetry_pct=plan.plan.asymmetry_pct)
+        holds = [ph for ph in plan.phases if ph.kind == "hold"]
+        self._set_ends = {max(ph.index for ph in holds if ph.block == b)  # each block's
+                          for b in {ph.block for ph in holds}}            # last hold
         self._lock = threading.RLock()
         self._start_at_s = start_at_s
         self._armed = False
@@ -156,6 +172,9 @@ class LiveSession:
         self._status: p.Status | None = None
         self._calibration: p.Calibration | None = None
         self._firmware: tuple[int, int, int] | None = None
+        self._boot_over = False  # the belt rebooted during the session
+        self._save_error: str | None = None
+        self._closed = False
         feed.live.listeners.append(self.on_frame)
 
     # -- called by the screen -----------------------------------------------------------
@@ -190,31 +209,52 @@ class LiveSession:
                 return
             self._apply(action(self._now_s()))
 
-    def mark(self, kind: str, note: str = "") -> None:
-        """A coach marker (good / bad / note) at the newest sample."""
+    def mark(self, kind: str, note: str = "", index: int | None = None) -> None:
+        """A coach marker (good / bad / note) at the belt's sample `index` (a note is
+        stamped when the coach started typing it), else at the newest sample."""
         with self._lock:
-            if self.writer is not None:
-                self.writer.append_event("coach", {"type": "marker", "kind": kind,
-                                                   "note": note})
+            self._record(lambda w: w.append_event("coach", {"type": "marker", "kind": kind,
+                                                            "note": note}, index=index))
 
     def snapshot(self) -> SessionView:
+        """The session now. Also writes out samples a stalled link has left waiting, so
+        the file stays within a second of what arrived (the screen calls this often)."""
         with self._lock:
+            self._record(lambda w: w.poll())
             return SessionView(self.engine.snapshot(), self._origin is not None,
                                self._now_s(), self._scores, self._final,
-                               self.writer.path if self.writer else None, self.message)
+                               self.writer.path if self.writer else None, self.message,
+                               self._save_error)
 
     def close(self) -> None:
         """Stop listening; an unfinished session keeps what it has (no summary)."""
         with self._lock:
             if self.on_frame in self.feed.live.listeners:
                 self.feed.live.listeners.remove(self.on_frame)
-            if self.writer is not None and not self._final:
-                self.writer.abandon()
+            self._record(lambda w: w.abandon())
+            self._closed = True
+
+    def _record(self, write: Callable[[SessionWriter], None]) -> None:
+        """One write to the open session file, if there is one. A failure stops the
+        recording (the file keeps what it had) and is reported, never raised: the
+        drill, the scores and the link go on."""
+        w = self.writer
+        if w is None or self._final or self._closed or self._save_error is not None:
+            return
+        try:
+            write(w)
+        except LevelBeltError as e:
+            self._save_error = f"recording stopped: {e}; the file keeps what was written"
+            self.message = self._save_error
+            with contextlib.suppress(LevelBeltError):
+                w.abandon()
 
     # -- called in the reader thread ---------------------------------------------------
 
-    def on_frame(self, frame: p.Frame) -> None:
+    def on_frame(self, frame: LiveItem) -> None:
         with self._lock:
+            if self._boot_over:
+                return  # a later boot's samples are not this session's
             if isinstance(frame, p.SampleBatch):
                 self._on_samples(frame)
             elif isinstance(frame, p.Event):
@@ -226,6 +266,28 @@ class LiveSession:
             elif isinstance(frame, p.Info):
                 self._firmware = frame.firmware
                 self._rate = frame.rate_hz
+            elif isinstance(frame, LinkGap):
+                self._on_gap(frame)
+            elif isinstance(frame, BeltRestarted):
+                self._on_restart()
+
+    def _on_gap(self, gap: LinkGap) -> None:
+        """Samples the belt could no longer resend: an explicit gap in the file."""
+        if self._origin is None or self.writer is None or self._final:
+            return
+        first, end = max(gap.first, self._origin), gap.first + gap.count
+        if end > first:
+            self._record(lambda w: w.append_gap(first, end))
+
+    def _on_restart(self) -> None:
+        if self._origin is None:
+            self._now_index = -1  # not started: belt time simply starts again
+            return
+        self._boot_over = True
+        self._record(lambda w: w.append_event("client", {"type": "belt_restarted"}))
+        if self.engine.state in ("running", "paused"):
+            self._apply(self.engine.abort(self._now_s()))
+        self.message = "the belt restarted: the session ends here"
 
     def _t(self, index: int) -> float:
         assert self._origin is not None
@@ -244,8 +306,8 @@ class LiveSession:
         if b.first_index + b.count <= self._origin:
             return  # resent samples from before the session
         b = _tail(b, self._origin)
-        if self.writer is not None and not self._final:
-            self.writer.append_samples(b)
+        tail = b
+        self._record(lambda w: w.append_samples(tail))
         idx = np.arange(b.first_index, b.first_index + b.count, dtype=np.float64)
         self._samples.add((idx - self._origin) / self._rate, b.tilt_cdeg / 100.0,
                           b.obl_cdeg / 100.0)
@@ -280,15 +342,15 @@ class LiveSession:
                 self.writer = SessionWriter.create(self.out_dir, meta, origin_index=origin,
                                                    created=self.created)
             except LevelBeltError as e:
-                self.message = f"session not saved: {e}"
+                self._save_error = f"session not saved: {e}"
         self._apply(self.engine.start(0.0))
-        self.message = f"session started: {self.plan.plan.name}"
+        self.message = f"session started: {self.plan.plan.name}" + \
+            (f"; {self._save_error}" if self._save_error else "")
 
     def _on_event(self, e: p.Event) -> None:
         if self._origin is None or e.index < self._origin:
             return
-        if self.writer is not None and not self._final:
-            self.writer.append_belt_event(e)
+        self._record(lambda w: w.append_belt_event(e))
         t = self._t(e.index)
         if e.kind == p.EV_CALIBRATED:
             self._apply(self.engine.neutral_captured(max(t, self._now_s()), e.side))
@@ -306,8 +368,7 @@ class LiveSession:
     def _apply(self, events: list[EngineEvent]) -> None:
         for ev in events:
             self._events.append(ev)
-            if self.writer is not None and not self._final:
-                self.writer.append_event("engine", event_to_json(ev), t_s=ev.t_s)
+            self._log(ev)
             try:
                 if isinstance(ev, SetStance):
                     self._send_stance(ev.stance)
@@ -319,12 +380,20 @@ class LiveSession:
             except LevelBeltError as err:
                 self.message = f"belt command failed: {err}"
             if isinstance(ev, PhaseEnded) and ev.kind == "hold":
-                if self.writer is not None:
-                    self.writer.flush(sync=False)
+                self._hold_ended(ev)
                 self._score_async(final=False)
             elif isinstance(ev, Done):
                 self._pending_cue = None
                 self._score_async(final=True)
+
+    def _hold_ended(self, ev: PhaseEnded) -> None:
+        """Every hold's samples go to the file now; at the end of a set (a plan block)
+        they are also forced to the disk, so a power cut loses at most the set."""
+        set_end = ev.index in self._set_ends
+        self._record(lambda w: w.flush(sync=set_end))
+
+    def _log(self, ev: EngineEvent) -> None:
+        self._record(lambda w: w.append_event("engine", event_to_json(ev), t_s=ev.t_s))
 
     def _send_stance(self, stance: int) -> None:
         """The phase's detector settings (per exercise and stance side), then the stance."""
@@ -350,21 +419,28 @@ class LiveSession:
                drops: tuple[DropEvent, ...], gaps: tuple[Gap, ...], final: bool) -> None:
         with self._scoring:  # one at a time, in order: the final result lands last
             scores = score_session(t, tilt, obl, events, rate_hz=self._rate, drops=drops,
-                                   gaps=gaps)
+                                   gaps=gaps, config=self._scoring_config)
             with self._lock:
                 if self._final:
                     return
                 self._scores = scores
                 if not final:
                     return
+                self._record(lambda w: _finish(w, scores))
                 self._final = True
-                if self.writer is not None:
-                    for rec in scores.records():
-                        self.writer.append_score(str(rec["scope"]), rec)
-                    self.writer.close(summary=scores.summary.to_json())
+                if self._save_error is not None:
+                    self.message = self._save_error
+                elif self.writer is not None and self.writer.complete:
                     self.message = f"session saved: {self.writer.path}"
                 else:
                     self.message = "session done (not saved)"
+
+
+def _finish(w: SessionWriter, scores: SessionScores) -> None:
+    """The final scores, then the summary as the file's last line."""
+    for rec in scores.records():
+        w.append_score(str(rec["scope"]), rec)
+    w.close(summary=scores.summary.to_json())
 
 
 def _tail(b: p.SampleBatch, first: int) -> p.SampleBatch:

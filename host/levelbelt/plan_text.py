@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from levelbelt.plans import (
+    DEFAULT_ASYMMETRY_PCT,
     ExpandedPlan,
     Plan,
     builtin_names,
@@ -47,6 +48,9 @@ def show_text(ex: ExpandedPlan) -> str:
         lines.append(f"  block {i}{label}: {block.describe}")
     if any(b.side in ("weaker", "stronger") for b in plan.blocks):
         lines.append(f"the weaker side gets x{plan.weaker_volume:g} the volume")
+    if plan.asymmetry_pct != DEFAULT_ASYMMETRY_PCT:
+        lines.append(f"LSI flag: a side more than {plan.asymmetry_pct:g}% below the other "
+                     f"(default {DEFAULT_ASYMMETRY_PCT:g}%)")
     if any(p.kind == "rezero" for p in ex.phases):
         lines.append(f"rezero: {plan.rezero_settle_s:g} s to get into position, then the "
                      f"neutral capture (waits up to {plan.rezero_timeout_s:g} s)")

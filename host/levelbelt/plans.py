@@ -34,6 +34,8 @@ PHASE_KINDS: Final = ("rezero", "get_ready", "hold", "rest")
 
 DEFAULT_WEAKER_VOLUME: Final = 2.0
 """The reference programme gives the weaker side twice the volume."""
+DEFAULT_ASYMMETRY_PCT: Final = 15.0
+"""The reference programme calls an imbalance above 15 % worth addressing (the LSI flag)."""
 CAPTURE_ESTIMATE_S: Final = 1.5
 """Typical neutral capture after a position change: the belt's 1 s still window + link."""
 
@@ -107,6 +109,8 @@ class Plan:
     rezero_settle_s: float
     rezero_timeout_s: float
     blocks: tuple[Block, ...]
+    asymmetry_pct: float = DEFAULT_ASYMMETRY_PCT
+    """The session's LSI flag: a side more than this far below the other is flagged."""
 
 
 @dataclass(frozen=True)
@@ -202,8 +206,8 @@ def parse_plan(text: str, source: str, default_name: str = "plan") -> Plan:
 
 # --------------------------------------------------------------------------- validation
 
-_TOP_KEYS: Final = ("name", "description", "weaker_volume", "rezero_settle_s",
-                    "rezero_timeout_s", "blocks")
+_TOP_KEYS: Final = ("name", "description", "weaker_volume", "asymmetry_pct",
+                    "rezero_settle_s", "rezero_timeout_s", "blocks")
 _ISO_KEYS: Final = ("kind", "side", "position", "reps", "hold_s", "rest_s", "get_ready_s",
                     "order", "label")
 _LEG_KEYS: Final = ("kind", "side", "hold_s", "ladder_s", "reps", "rest_s", "get_ready_s",
@@ -285,6 +289,8 @@ class _Checker:
         description = self.text(data, "description", "", 300, "")
         weaker_volume = self.number(data, "weaker_volume", "", 1.0, 10.0,
                                     DEFAULT_WEAKER_VOLUME, unit="")
+        asymmetry = self.number(data, "asymmetry_pct", "", 1.0, 50.0, DEFAULT_ASYMMETRY_PCT,
+                                unit=" %")
         settle = self.number(data, "rezero_settle_s", "", 0.0, 60.0, 5.0)
         timeout = self.number(data, "rezero_timeout_s", "", 2.0, 300.0, 20.0)
         blocks_raw = data.get("blocks", _MISSING)
@@ -295,7 +301,8 @@ class _Checker:
         if not 1 <= len(blocks_raw) <= 100:
             raise self.fail("blocks", f"{len(blocks_raw)} blocks; allowed 1 to 100")
         blocks = tuple(self.block(b, f"blocks[{i}]") for i, b in enumerate(blocks_raw, 1))
-        return Plan(name, description, self.source, weaker_volume, settle, timeout, blocks)
+        return Plan(name, description, self.source, weaker_volume, settle, timeout, blocks,
+                    asymmetry)
 
     def block(self, b: Mapping[str, Any], where: str) -> Block:
         kind = self.choice(b, "kind", where, BLOCK_KINDS)

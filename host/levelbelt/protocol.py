@@ -51,6 +51,9 @@ CMD_CUE: Final = 0x04
 CMD_RESEND: Final = 0x05
 CMD_CALIBRATE_GYRO: Final = 0x06
 CMD_GET_STATUS: Final = 0x07
+CMD_SET_MOUNT: Final = 0x08
+
+CAL_NEUTRAL_NEEDED: Final = 0x01  # CALIBRATION flags: this position has no captured neutral
 
 ST_OK: Final = 0
 ST_BAD_AUTH: Final = 1
@@ -126,6 +129,12 @@ class Calibration:
     up_q14: tuple[int, int, int]
     mount_error_cdeg: int
     position: int
+    flags: int = 0
+
+    @property
+    def neutral_needed(self) -> bool:
+        """No neutral captured for this position (after SET_MOUNT): capture before a drill."""
+        return bool(self.flags & CAL_NEUTRAL_NEEDED)
 
 
 @dataclass(frozen=True)
@@ -201,8 +210,8 @@ class Decoder:
             st, stance, mv, ovf, thr, dwell, rel, last = struct.unpack_from("<BBHHHHHI", buf, 4)
             return Status(seq, st, stance, mv, ovf, thr, dwell, rel, last)
         if ftype == FT_CALIBRATION:
-            bx, by, bz, ux, uy, uz, err, pos = struct.unpack_from("<hhhhhhHB", buf, 4)
-            return Calibration(seq, (bx, by, bz), (ux, uy, uz), err, pos)
+            bx, by, bz, ux, uy, uz, err, pos, flags = struct.unpack_from("<hhhhhhHBB", buf, 4)
+            return Calibration(seq, (bx, by, bz), (ux, uy, uz), err, pos, flags)
         cmd, counter, status = struct.unpack_from("<BIB", buf, 4)
         return Ack(seq, cmd, counter, status)
 

@@ -30,6 +30,7 @@ from levelbelt.history import (
     split_problems,
 )
 from levelbelt.plans import format_duration
+from levelbelt.safe_text import printable
 from levelbelt.scoring import HoldScore, RepScore, SessionSummary, Trend, TrendPoint, trend
 from levelbelt.session import SUFFIX, FutureSchemaError, SessionHeader, read_session
 
@@ -134,15 +135,6 @@ def history_of(item: Reviewed) -> list[Reviewed]:
 
 
 # ----------------------------------------------------------------------------- text
-
-_CONTROL = {c: "?" for c in [*range(0, 10), *range(11, 32), *range(127, 160)]}
-
-
-def printable(text: str) -> str:
-    """Control characters from the file (names, notes) cannot drive the terminal."""
-    return text.translate(_CONTROL)
-
-
 
 def _n(v: float | None, fmt: str = "{:.0f}") -> str:
     return "-" if v is None else fmt.format(v)

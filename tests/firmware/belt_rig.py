@@ -16,6 +16,7 @@ from fake_i2c import FakeClock, FakeI2C, FakeMPU6050
 from belt import app as A
 from belt import auth, links, usb_in
 from belt import protocol as P
+from belt import settings as S
 
 KEY = bytes(range(0xA0, 0xC0))
 LEVEL = (0, 8192, 0)  # sensor +Y up: +1 g on Y standing in the default mount
@@ -141,7 +142,21 @@ def unframe(data):
     return frames, other
 
 
+def u16(v):
+    """A little-endian u16, as command arguments carry it."""
+    b = bytearray(2)
+    P.put_u16(b, 0, v)
+    return bytes(b)
+
+
+def u32(v):
+    b = bytearray(4)
+    P.put_u32(b, 0, v)
+    return bytes(b)
+
+
 def command(key, cmd, counter, args=b"", seq=0):
+    """A COMMAND frame as the host builds it: header, command, counter, args, tag."""
     f = bytearray(9)
     f[0] = P.VERSION
     f[1] = P.FT_COMMAND
@@ -171,12 +186,18 @@ def sample_runs(frames, types=(P.FT_SAMPLES, P.FT_TILT)):
 
 
 class Rig:
-    def __init__(self, ble=True, key=KEY, rate=100, calibrate=True, **ble_kwargs):
+    """`root`: the flash directory of an earlier Rig, to start the belt again on its files
+    (a reboot); by default a fresh one. `settings=True`: the belt loads and keeps its
+    settings file `belt.cfg` there, as `app.run` does on the board (by default they are
+    kept in memory only)."""
+
+    def __init__(self, ble=True, key=KEY, rate=100, calibrate=True, root=None, settings=False,
+                 **ble_kwargs):
         self.clock = FakeClock()
         self.dev = FakeMPU6050(self.clock)
         self.wire = Wire()
-        self.dir = scratch.fresh_dir("rig")
-        if key is not None:
+        self.dir = root if root is not None else scratch.fresh_dir("rig")
+        if key is not None and root is None:
             scratch.write(self.dir + "/belt.key", key)
         self.key = key if key is not None else KEY
         self.counter = 0
@@ -185,7 +206,8 @@ class Rig:
         saved = links.ROOT
         links.ROOT = self.dir + "/"
         try:
-            self.app = A.start(self.hal, rate)
+            stored = S.load(self.dir + "/belt.cfg") if settings else None
+            self.app = A.start(self.hal, rate, settings=stored)
         finally:
             links.ROOT = saved
         self.links = self.app.links

@@ -6,13 +6,32 @@ plus a scripted central on the other end of the link. Runs on CPython and MicroP
     ble.central_write(handle, data)        a write with response to a characteristic
     ble.central_exchange_mtu(mtu)          the central starts the ATT MTU exchange
     ble.central_disconnect()               the link drops
+    ble.central_pair()                     the central pairs and bonds (Just Works)
+    ble.central_resume()                   a bonded central encrypts with its stored keys
     ble.received(handle)                   notifications delivered so far, in order
 
 What is modelled, from docs.micropython.org (bluetooth, v1.27) and the NimBLE port:
 - `active()` must be True before anything else (OSError EPERM otherwise).
 - `config`: 'mac' -> (addr_type, addr), gap_name, mtu (23..517), rxbuf; bond / le_secure
-  / mitm / io raise ValueError("unknown config param") unless built with pairing=True
-  (the ESP32 build has no pairing support).
+  / mitm / io as on the ESP32 build, which has pairing and bonding (the port enables
+  MICROPY_PY_BLUETOOTH_ENABLE_PAIRING_BONDING since its BLE events became synchronous,
+  micropython#7046); with pairing=False they raise ValueError("unknown config param") as
+  on a build without it.
+- Pairing and bonding as NimBLE does them through the application's bond store
+  (micropython#13258 made the ESP32 use it, so bonds persist): while `active(True)`
+  starts the stack it asks the store for its identity key (sec_type 10, key b"irk";
+  when there is none it makes one and stores it, or falls back to NimBLE's fixed key if
+  the store refuses) and reads every bonded central's keys (sec_type 2 by index, key
+  None) to resolve their private addresses, all through the IRQ handler registered at
+  that moment. After a bonding pairing the stack hands the peer's and our keys to
+  _IRQ_SET_SECRET (sec_type 2 PEER_SEC and 1 OUR_SEC, keyed by the central's 7-byte
+  identity address: type, then the address; the value starts with that address, as
+  ble_store_value_sec does), then reports _IRQ_ENCRYPTION_UPDATE (conn, encrypted,
+  authenticated, bonded, key_size). Centrals use private addresses, as phones do: one
+  that reconnects is recognised only if its keys were read at start-up or it paired
+  since, and its keys are then looked up with _IRQ_GET_SECRET (sec_type, index, key);
+  only then is the link encrypted without a new pairing. Keys and values are
+  memoryviews valid only during the call, as on the board.
 - `gatts_register_services` returns one tuple of value handles per service, the real
   nested shape; handles count up as NimBLE numbers attributes (service declaration,
   characteristic declaration + value, a CCCD after each notify/indicate characteristic).
@@ -66,6 +85,11 @@ _IRQ_ENCRYPTION_UPDATE = 28
 _IRQ_GET_SECRET = 29
 _IRQ_SET_SECRET = 30
 
+SEC_OUR = 1  # NimBLE's BLE_STORE_OBJ_TYPE_OUR_SEC
+SEC_PEER = 2  # BLE_STORE_OBJ_TYPE_PEER_SEC
+SEC_OUR_IRK = 10  # MicroPython's own secret type for the stack's identity key
+DEFAULT_IRK = bytes(range(0xEF, 0xFF))  # NimBLE's built-in fixed identity key (any 16 bytes)
+
 DEFAULT_VALUE_LEN = 20
 ADV_MAX = 31
 
@@ -107,7 +131,7 @@ class _Value:
 
 
 class BLE:
-    def __init__(self, clock=None, mac=b"\xa4\xcf\x12\x34\xc1\x7e", pairing=False, buffers=8,
+    def __init__(self, clock=None, mac=b"\xa4\xcf\x12\x34\xc1\x7e", pairing=True, buffers=8,
                  per_interval=4, interval_ms=30, central_mtu=247, record=True):
         self.clock = clock
         self.mac = bytes(mac)
@@ -122,6 +146,9 @@ class BLE:
         self.gap_name = "MPY ESP32"
         self.mtu_pref = 23
         self.security = {}
+        self.irk = b""  # the stack's identity key, set when it starts
+        self.resolvable = set()  # identity addresses of centrals whose keys the stack holds
+        self._irks_made = 0
         self.values = {}  # value handle -> _Value
         self.services = []  # [(uuid, [(uuid, flags, value handle)])]
         self.advertising = False
@@ -130,6 +157,7 @@ class BLE:
         self.adv_interval_us = 0
         self.adv_count = 0  # gap_advertise calls that started advertising
         self.conn = -1  # the central's connection handle, -1 when none
+        self.peer = b""  # the connected central's identity address: type byte + 6 bytes
         self._next_conn = 0
         self.mtu = 23
         self._mtu_done = False
@@ -190,10 +218,33 @@ class BLE:
 
     def active(self, flag=None):
         if flag is not None:
+            starting = bool(flag) and not self._active
             self._active = bool(flag)
             if not flag:
                 self.advertising = False
+                self.resolvable = set()
+            if starting and self.pairing:
+                self._sync()
         return self._active
+
+    def _sync(self):
+        """The stack starting: its identity key and the bonded centrals' keys from the
+        store (only what the IRQ handler registered now answers)."""
+        irk = self._irq(_IRQ_GET_SECRET, (SEC_OUR_IRK, 0, memoryview(b"irk")))
+        if irk is not None and len(irk) == 16:
+            self.irk = bytes(irk)
+        else:
+            self._irks_made += 1
+            made = bytes((self._irks_made,)) * 16
+            ok = self._irq(_IRQ_SET_SECRET, (SEC_OUR_IRK, memoryview(b"irk"), memoryview(made)))
+            self.irk = made if ok else DEFAULT_IRK
+        i = 0
+        while True:
+            value = self._irq(_IRQ_GET_SECRET, (SEC_PEER, i, None))
+            if value is None:
+                break
+            self.resolvable.add(bytes(value[:7]))
+            i += 1
 
     def config(self, *args, **kwargs):
         self._need_active()
@@ -364,6 +415,7 @@ class BLE:
         self.queue = []
         self.inflight = 0
         self._drained_at = self._now()
+        self.peer = b"\x00" + bytes(addr)
         self._irq(_IRQ_CENTRAL_CONNECT, (self.conn, 0, memoryview(bytes(addr))))
         return self.conn
 
@@ -401,18 +453,50 @@ class BLE:
         self.interval_ms = interval_units * 5 // 4
         self._irq(_IRQ_CONNECTION_UPDATE, (self.conn, interval_units, 0, 500, 0))
 
-    def central_pair(self, bonded=True):
-        """Pairing completed (only on a stack built with pairing): the stack stores a key
-        through _IRQ_SET_SECRET and reports _IRQ_ENCRYPTION_UPDATE."""
-        if not self.pairing:
+    def link_keys(self, sec_type):
+        """What NimBLE stores for this link: a ble_store_value_sec-sized record (peer
+        address first, then key size, EDIV, Rand, LTK, IRK, CSRK, flags), distinct per
+        key type."""
+        return self.peer + bytes((sec_type,)) + bytes(range(64 - 1 - len(self.peer)))
+
+    def central_pair(self):
+        """The central pairs (LE Secure Connections, Just Works). Only a stack built with
+        pairing does; with `bond` configured it stores the keys (_IRQ_SET_SECRET, peer's
+        first) and the link is bonded. True when the store accepted every key."""
+        if not self.pairing or self.conn < 0:
             raise OSError(EPERM)
-        ok = self._irq(_IRQ_SET_SECRET, (1, memoryview(b"\x01" + self.mac), b"LTK-" + self.mac))
-        self._irq(_IRQ_ENCRYPTION_UPDATE, (self.conn, 1, 0, 1 if bonded and ok else 0, 16))
+        ok = True
+        bonding = bool(self.security.get("bond"))
+        if bonding:
+            for sec_type in (SEC_PEER, SEC_OUR):
+                r = self._irq(_IRQ_SET_SECRET, (sec_type, memoryview(self.peer),
+                                                memoryview(self.link_keys(sec_type))))
+                ok = ok and bool(r)
+            self.resolvable.add(self.peer)  # its identity key came with the pairing
+        self._irq(_IRQ_ENCRYPTION_UPDATE, (self.conn, 1, 0, 1 if bonding and ok else 0, 16))
         return ok
+
+    def central_resume(self):
+        """A central bonded earlier starts encryption with its stored keys. The stack
+        must recognise its private address (keys read at start-up or a pairing since),
+        then finds the keys with _IRQ_GET_SECRET. True when the link is encrypted and
+        bonded again; False when the belt did not know it (a phone then reports that
+        the peer removed the pairing information, and must pair anew)."""
+        if not self.pairing or self.conn < 0:
+            raise OSError(EPERM)
+        if self.peer not in self.resolvable:
+            return False
+        for sec_type in (SEC_PEER, SEC_OUR):
+            got = self._irq(_IRQ_GET_SECRET, (sec_type, 0, memoryview(self.peer)))
+            if got is None or bytes(got) != self.link_keys(sec_type):
+                return False
+        self._irq(_IRQ_ENCRYPTION_UPDATE, (self.conn, 1, 0, 1, 16))
+        return True
 
     def stack_secret(self, sec_type, index, key):
         """What the stack gets back when it asks for a stored secret (_IRQ_GET_SECRET)."""
-        return self._irq(_IRQ_GET_SECRET, (sec_type, index, key))
+        return self._irq(_IRQ_GET_SECRET, (sec_type, index,
+                                           None if key is None else memoryview(key)))
 
     def central_disconnect(self):
         if self.conn < 0:

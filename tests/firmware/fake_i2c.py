@@ -1,7 +1,9 @@
 """A fake I2C bus and a register-level fake MPU-6050, written from the register map.
 
 Runs on CPython and MicroPython (no dataclasses, no typing) and allocates nothing on the
-sample path (`advance`, FIFO reads), so heap-locked tests can drive it.
+sample path (`advance`, FIFO reads), so heap-locked tests can drive it. `FakeChip` is
+what every fake chip on the bus shares (fault injection, the counts it measures, the
+write log, burst transactions); fake_lsm6dsox.py builds on it too.
 
 Time: a `FakeClock` in microseconds is shared by the chip and the code under test
 (ticks_ms / ticks_diff / sleep_ms). The chip produces samples on its own sample clock
@@ -67,36 +69,25 @@ class FakeClock:
         self.slept_ms += ms
 
 
-class FakeMPU6050:
-    def __init__(self, clock, temp_raw=-3920):
+class FakeChip:
+    """The bus side every fake chip shares; a chip supplies `catch_up()` (take the samples
+    due by now), `_read(reg)`, `_write(reg, value)`, `_next_reg(reg)` (the address after
+    one byte of a burst), `_after_n(n)` (the clock time when n more samples are taken)
+    and, for a clear-on-read status register, CLEAR_ON_READ and `_status_read()`.
+
+    Tests drive it with `fail` (bus errors), `set_raw` / `advance` (what it measures and
+    how much time passes) and read `writes` ((register, value) in order).
+    """
+
+    CLEAR_ON_READ = -1  # no such register unless a chip names one
+
+    def __init__(self, clock, one_g):
         self.clock = clock
-        self.regs = bytearray(128)
-        self.fifo = bytearray(FIFO_SIZE)
-        self.raw = [0, 0, 8192, 0, 0, 0]  # ax ay az gx gy gz counts (+1 g on Z at rest)
-        self.temp_raw = temp_raw  # -3920: 25 degC (raw / 340 + 36.53)
+        self.raw = [0, 0, one_g, 0, 0, 0]  # ax ay az gx gy gz counts (+1 g on Z at rest)
         self.writes = []  # (register, value) in order, for the configuration tests
         self.fail_count = 0
         self.fail_after = 0
         self.fail_errno = errno.ETIMEDOUT
-        self.samples = 0  # samples taken since power-on
-        self.overflowed = 0  # records that did not fit
-        self._head = 0
-        self._count = 0
-        self._last = 0
-        self._next_us = 0
-        self.power_on()
-
-    # --- test controls ---------------------------------------------------------------
-
-    def power_on(self):
-        """Power-on reset: registers to defaults, FIFO empty (also a brown-out)."""
-        regs = self.regs
-        for i in range(len(regs)):
-            regs[i] = 0
-        regs[PWR_MGMT_1] = 0x40
-        regs[WHO_AM_I] = 0x68
-        self._head = 0
-        self._count = 0
 
     def fail(self, count, err=errno.ETIMEDOUT, after=0):
         """After `after` good transactions, the next `count` raise OSError(err)."""
@@ -124,13 +115,79 @@ class FakeMPU6050:
             self.raw[3], self.raw[4], self.raw[5] = gyro
         if n <= 0:
             return
-        if self.awake():
-            target = self._next_us + (n - 1) * self.period_us()
-        else:
-            target = self.clock.us + n * self.period_us()
+        target = self._after_n(n)
         if target > self.clock.us:
             self.clock.us = target
         self.catch_up()
+
+    def _next_reg(self, reg):
+        return (reg + 1) & 0x7F
+
+    def _status_read(self):
+        pass
+
+    def _check(self):
+        if self.fail_count:
+            if self.fail_after:
+                self.fail_after -= 1
+                return
+            self.fail_count -= 1
+            raise OSError(self.fail_errno)
+
+    def read_into(self, reg, buf):
+        """One burst read (FakeI2C.readfrom_mem_into): a byte per register in turn."""
+        self._check()
+        self.catch_up()
+        status = False
+        for i in range(len(buf)):
+            buf[i] = self._read(reg)
+            if reg == self.CLEAR_ON_READ:
+                status = True
+            reg = self._next_reg(reg)
+        if status:
+            self._status_read()
+
+    def write_from(self, reg, buf):
+        """One burst write (FakeI2C.writeto_mem)."""
+        self._check()
+        self.catch_up()
+        for i in range(len(buf)):
+            self._write(reg, buf[i])
+            reg = self._next_reg(reg)
+
+
+class FakeMPU6050(FakeChip):
+    CLEAR_ON_READ = INT_STATUS
+
+    def __init__(self, clock, temp_raw=-3920):
+        FakeChip.__init__(self, clock, 8192)
+        self.regs = bytearray(128)
+        self.fifo = bytearray(FIFO_SIZE)
+        self.temp_raw = temp_raw  # -3920: 25 degC (raw / 340 + 36.53)
+        self.samples = 0  # samples taken since power-on
+        self.overflowed = 0  # records that did not fit
+        self._head = 0
+        self._count = 0
+        self._last = 0
+        self._next_us = 0
+        self.power_on()
+
+    # --- test controls ---------------------------------------------------------------
+
+    def power_on(self):
+        """Power-on reset: registers to defaults, FIFO empty (also a brown-out)."""
+        regs = self.regs
+        for i in range(len(regs)):
+            regs[i] = 0
+        regs[PWR_MGMT_1] = 0x40
+        regs[WHO_AM_I] = 0x68
+        self._head = 0
+        self._count = 0
+
+    def _after_n(self, n):
+        if self.awake():
+            return self._next_us + (n - 1) * self.period_us()
+        return self.clock.us + n * self.period_us()
 
     def fifo_bytes(self):
         return self._count
@@ -214,6 +271,8 @@ class FakeMPU6050:
         return (v >> 8) & 0xFF if (reg - ACCEL_XOUT_H) % 2 == 0 else v & 0xFF
 
     def _read(self, reg):
+        if reg == FIFO_R_W:
+            return self._pop()
         if reg == FIFO_COUNT_H:
             return self._count >> 8
         if reg == FIFO_COUNT_L:
@@ -248,36 +307,11 @@ class FakeMPU6050:
             return
         regs[reg] = v
 
-    def _check(self):
-        if self.fail_count:
-            if self.fail_after:
-                self.fail_after -= 1
-                return
-            self.fail_count -= 1
-            raise OSError(self.fail_errno)
+    def _next_reg(self, reg):
+        return reg if reg == FIFO_R_W else (reg + 1) & 0x7F  # every FIFO byte pops
 
-    def read_into(self, reg, buf):
-        self._check()
-        self.catch_up()
-        clear_status = False
-        for i in range(len(buf)):
-            if reg == FIFO_R_W:
-                buf[i] = self._pop()
-                continue
-            buf[i] = self._read(reg)
-            if reg == INT_STATUS:
-                clear_status = True
-            reg = (reg + 1) & 0x7F
-        if clear_status:
-            self.regs[INT_STATUS] = 0
-
-    def write_from(self, reg, buf):
-        self._check()
-        self.catch_up()
-        for i in range(len(buf)):
-            self._write(reg, buf[i])
-            if reg != FIFO_R_W:
-                reg = (reg + 1) & 0x7F
+    def _status_read(self):
+        self.regs[INT_STATUS] = 0
 
 
 class FakeI2C:

@@ -2,8 +2,10 @@
 
 Runs on CPython and MicroPython (no dataclasses, no typing) and allocates nothing on the
 sample path (`advance`, FIFO reads), so heap-locked tests can drive it. It shares
-`fake_i2c.FakeClock` with the code under test and produces samples for whatever time
-has passed, exactly like `fake_i2c.FakeMPU6050`; `advance(n)` lets n sample slots pass.
+`fake_i2c.FakeClock` with the code under test and the bus side (`fake_i2c.FakeChip`:
+fault injection, `set_raw`, `advance`, `writes`, burst transactions) with
+`fake_i2c.FakeMPU6050`, and produces samples for whatever time has passed;
+`advance(n)` lets n sample slots pass.
 
 Modelled (datasheet DS13079 register map):
 - WHO_AM_I (0x0F) reads 0x6C at either address (0x6A / 0x6B).
@@ -31,7 +33,7 @@ Modelled (datasheet DS13079 register map):
   ignored. An absent address or a chip told to fail raises OSError like MicroPython's I2C.
 """
 
-import errno
+from fake_i2c import FakeChip
 
 WHO_AM_I = 0x0F
 FIFO_CTRL3 = 0x09
@@ -70,17 +72,14 @@ def _parity(v):
     return p
 
 
-class FakeLSM6DSOX:
+class FakeLSM6DSOX(FakeChip):
+    CLEAR_ON_READ = FIFO_STATUS2  # reading it clears FIFO_OVR_LATCHED
+
     def __init__(self, clock, accel_first=False):
-        self.clock = clock
+        FakeChip.__init__(self, clock, ONE_G)
         self.accel_first = accel_first
         self.regs = bytearray(128)
         self.fifo = bytearray(FIFO_WORDS * WORD)
-        self.raw = [0, 0, ONE_G, 0, 0, 0]  # ax ay az gx gy gz counts (+1 g on Z at rest)
-        self.writes = []  # (register, value) in order, for the configuration tests
-        self.fail_count = 0
-        self.fail_after = 0
-        self.fail_errno = errno.ETIMEDOUT
         self.samples = 0  # time slots since power-on
         self.overwritten = 0  # words lost to a full FIFO in continuous mode
         self._head = 0  # oldest word
@@ -111,46 +110,18 @@ class FakeLSM6DSOX:
         self._ovr_latched = False
         self._rate = 0
 
-    def fail(self, count, err=errno.ETIMEDOUT, after=0):
-        """After `after` good transactions, the next `count` raise OSError(err)."""
-        self.fail_count = count
-        self.fail_after = after
-        self.fail_errno = err
-
-    def set_raw(self, ax, ay, az, gx, gy, gz):
-        """Counts the chip measures from now on (after sampling the time already past)."""
-        self.catch_up()
-        raw = self.raw
-        raw[0] = ax
-        raw[1] = ay
-        raw[2] = az
-        raw[3] = gx
-        raw[4] = gy
-        raw[5] = gz
-
-    def advance(self, n, accel=None, gyro=None):
-        """Let exactly `n` sample slots pass (new accel/gyro counts first, if given)."""
-        self.catch_up()
-        if accel is not None:
-            self.raw[0], self.raw[1], self.raw[2] = accel
-        if gyro is not None:
-            self.raw[3], self.raw[4], self.raw[5] = gyro
-        if n <= 0:
-            return
-        if self._rate:
-            target = self._next_us
-            acc = self._acc
-            for _ in range(n - 1):
-                target += self._period_us
-                acc += self._period_rem
-                if acc >= self._rate:
-                    acc -= self._rate
-                    target += 1
-        else:
-            target = self.clock.us + n * 9615
-        if target > self.clock.us:
-            self.clock.us = target
-        self.catch_up()
+    def _after_n(self, n):
+        if not self._rate:
+            return self.clock.us + n * 9615  # powered down: n slots of 104 Hz pass anyway
+        target = self._next_us
+        acc = self._acc
+        for _ in range(n - 1):
+            target += self._period_us
+            acc += self._period_rem
+            if acc >= self._rate:
+                acc -= self._rate
+                target += 1
+        return target
 
     def fifo_words(self):
         return self._count
@@ -294,14 +265,6 @@ class FakeLSM6DSOX:
             if self.rate_hz() != self._rate:
                 self._restart_sample_clock()
 
-    def _check(self):
-        if self.fail_count:
-            if self.fail_after:
-                self.fail_after -= 1
-                return
-            self.fail_count -= 1
-            raise OSError(self.fail_errno)
-
     def _next_reg(self, reg):
         if not self.regs[CTRL3_C] & 0x04:
             return reg  # IF_INC off: no auto-increment
@@ -309,21 +272,5 @@ class FakeLSM6DSOX:
             return FIFO_DATA_OUT_TAG  # FIFO output wraps, one word after another
         return (reg + 1) & 0x7F
 
-    def read_into(self, reg, buf):
-        self._check()
-        self.catch_up()
-        clear_latched = False
-        for i in range(len(buf)):
-            buf[i] = self._read(reg)
-            if reg == FIFO_STATUS2:
-                clear_latched = True
-            reg = self._next_reg(reg)
-        if clear_latched:
-            self._ovr_latched = False
-
-    def write_from(self, reg, buf):
-        self._check()
-        self.catch_up()
-        for i in range(len(buf)):
-            self._write(reg, buf[i])
-            reg = self._next_reg(reg)
+    def _status_read(self):
+        self._ovr_latched = False

@@ -1,10 +1,11 @@
 """The board loop on a fake board (belt.hal on fake_machine): INFO and SAMPLES over the USB
 framer, both IMUs, haptics, battery, settings, watchdog, faults, safe mode, main.py."""
 
-import gc
 import os
 import sys
 
+import heap
+from belt_rig import unframe
 from fake_i2c import FakeMPU6050
 from fake_lsm6dsox import ONE_G, FakeLSM6DSOX
 from fake_machine import WDT_RESET, Board, Pin, WatchdogReset, load_hal
@@ -39,36 +40,6 @@ class CountingWire:
     def write(self, buf):
         self.bytes += len(buf)
         self.writes += 1
-
-
-def cobs_decode(block):
-    out = bytearray()
-    i = 0
-    while i < len(block):
-        code = block[i]
-        if code == 0 or i + code > len(block):
-            return None
-        out.extend(block[i + 1 : i + code])
-        i += code
-        if code < 0xFF and i < len(block):
-            out.append(0)
-    return bytes(out)
-
-
-def unframe(data):
-    """(frames, other blocks): COBS blocks whose CRC checks, and everything else (text)."""
-    frames = []
-    other = []
-    for block in bytes(data).split(b"\x00"):
-        if not block:
-            continue
-        raw = cobs_decode(block)
-        n = len(raw) - 2 if raw is not None else 0
-        if n < 4 or P.crc16(raw, n) != P.get_u16(raw, n):
-            other.append(block)
-        else:
-            frames.append(raw[:-2])
-    return frames, other
 
 
 def sample_indices(frames):
@@ -492,19 +463,7 @@ def test_the_whole_loop_pass_allocates_nothing():
     cues = rig.motor.rises
     written = wire.bytes
     reads = app.battery.readings
-    gc.collect()
-    if MICROPYTHON:
-        import micropython
-
-        before = gc.mem_alloc()
-        micropython.heap_lock()
-        try:
-            drive(900)
-        finally:
-            micropython.heap_unlock()
-        assert gc.mem_alloc() - before == 0
-    else:
-        drive(900)
+    heap.locked(lambda: drive(900))
     # The cue, the haptics, the battery and the watchdog all ran inside the locked section.
     assert rig.motor.rises - cues == 6  # three drops, two pulses each
     assert app.battery.readings > reads and rig.board.wdt_feeds >= 900

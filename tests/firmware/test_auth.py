@@ -3,6 +3,7 @@
 import sys
 
 import scratch
+from belt_rig import command
 
 from belt import auth as A
 from belt import protocol as P
@@ -33,18 +34,6 @@ RFC4231 = (
 
 def _hex(b):
     return "".join("%02x" % x for x in b)
-
-
-def command(key, cmd, counter, args=b"", seq=0):
-    """A COMMAND frame as the host builds it: header, command, counter, args, tag."""
-    f = bytearray(9)
-    f[0] = P.VERSION
-    f[1] = P.FT_COMMAND
-    P.put_u16(f, 2, seq)
-    f[4] = cmd
-    P.put_u32(f, 5, counter)
-    f += args
-    return bytes(f + A.hmac_sha256(key, f)[:16])
 
 
 def _auth(name, key=KEY, block=A.COUNTER_BLOCK):

@@ -2,6 +2,8 @@
 every refusal has its status code and changes nothing."""
 
 import belt_rig
+from belt_rig import u16 as _u16
+from belt_rig import u32 as _u32
 
 from belt import protocol as P
 
@@ -18,18 +20,6 @@ def _usb(rig, frame, steps=1):
     rig.usb_send(frame)
     rig.step(steps)
     return rig.usb_frames()[0][before:]
-
-
-def _u16(v):
-    b = bytearray(2)
-    P.put_u16(b, 0, v)
-    return bytes(b)
-
-
-def _u32(v):
-    b = bytearray(4)
-    P.put_u32(b, 0, v)
-    return bytes(b)
 
 
 def _detector_args(thr, dwell, rel, stance, lockout):
@@ -51,6 +41,22 @@ def test_get_status_over_usb_gets_an_ack_then_a_status_frame():
     assert P.get_u32(st[0], 16) == rig.app.pipeline.index
     seqs = [P.get_u16(f, 2) for f in rig.usb_frames()[0]]
     assert seqs == list(range(len(seqs)))  # ACK and STATUS share the link's sequence
+
+
+def test_status_reports_the_fifo_overflows_on_both_links():
+    rig = belt_rig.Rig(central_mtu=247)
+    rig.connect()
+    for _ in range(2):  # the loop stalls twice, each time long enough to overflow
+        rig.dev.advance(120)
+        rig.step(2)
+    assert rig.app.imu.overflows == 2
+    out = _usb(rig, rig.command(P.CMD_GET_STATUS))
+    st = [f for f in out if f[1] == P.FT_STATUS]
+    assert len(st) == 1 and P.get_u16(st[0], 8) == 2
+    rig.step(110)  # the STATUS a central gets every second
+    rig.ble.flush()
+    ble_st = [f for f in rig.status() if f[1] == P.FT_STATUS]
+    assert P.get_u16(ble_st[0], 8) == 0 and P.get_u16(ble_st[-1], 8) == 2
 
 
 def test_set_detector_applies_and_every_link_hears_the_new_status():

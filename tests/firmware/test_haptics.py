@@ -1,13 +1,10 @@
 """Haptic patterns on one or two motors: sides, rhythms, priorities and the hard caps."""
 
-import gc
-import sys
-
+import heap
 from fake_machine import Board, Pin, Timer, install
 
 from belt import haptics as H
 
-MICROPYTHON = sys.implementation.name == "micropython"
 LOOP_MS = 5
 
 
@@ -233,17 +230,5 @@ def test_playing_and_servicing_allocate_nothing():
             h.service(b.clock.us // 1000)
 
     drive(2000)  # warm up
-    gc.collect()
-    if MICROPYTHON:
-        import micropython
-
-        before = gc.mem_alloc()
-        micropython.heap_lock()
-        try:
-            drive(4000)
-        finally:
-            micropython.heap_unlock()
-        assert gc.mem_alloc() - before == 0
-    else:
-        drive(4000)
+    heap.locked(lambda: drive(4000))
     assert h.played > 10 and b.pins[2].rises > 10 and b.pins[4].rises > 10

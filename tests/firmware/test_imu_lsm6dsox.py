@@ -1,61 +1,26 @@
 """LSM6DSOX driver against the register-level fake: identity, set-up, tagged FIFO, overflow."""
 
 import errno
-import gc
-import sys
 
 from fake_i2c import FakeClock, FakeI2C
 from fake_lsm6dsox import ONE_G, FakeLSM6DSOX
+from imu_rig import (
+    Counter,
+    Rows,
+    check_draining_allocates_nothing,
+    check_repeated_bus_errors_keep_retrying,
+)
+from imu_rig import chip as _rig_chip
+from imu_rig import raises as _raises
 
 from belt import imu_lsm6dsox as L
 from belt.pipeline import Pipeline
 
-MICROPYTHON = sys.implementation.name == "micropython"
 UP_Y = (0, ONE_G, 0)
 
 
-class Rows:
-    """A sink keeping every pushed sample and its gap."""
-
-    def __init__(self):
-        self.rows = []
-        self.gaps = []
-
-    def push(self, ax, ay, az, gx, gy, gz, n=1):
-        self.rows.append((ax, ay, az, gx, gy, gz))
-        self.gaps.append(n)
-
-
-class Counter:
-    """A sink that allocates nothing."""
-
-    def __init__(self):
-        self.count = 0
-        self.gaps = 0
-        self.last_ay = 0
-
-    def push(self, ax, ay, az, gx, gy, gz, n=1):
-        self.count += 1
-        self.gaps += n
-        self.last_ay = ay
-
-
 def _chip(addr=0x6A, rate=100, accel_first=False):
-    clock = FakeClock()
-    dev = FakeLSM6DSOX(clock, accel_first)
-    i2c = FakeI2C({addr: dev})
-    imu = L.LSM6DSOX(i2c, clock, addr)
-    if rate:
-        imu.configure(rate)
-    return clock, dev, i2c, imu
-
-
-def _raises(exc_type, fn, *args):
-    try:
-        fn(*args)
-    except exc_type as e:
-        return str(e)
-    raise AssertionError("%s not raised" % exc_type.__name__)
+    return _rig_chip(L.LSM6DSOX, lambda clock: FakeLSM6DSOX(clock, accel_first), addr, rate)
 
 
 def test_construction_reads_who_am_i_and_nothing_else():
@@ -265,38 +230,9 @@ def test_a_bus_error_is_counted_and_the_chip_reinitialised_even_after_power_loss
 
 def test_repeated_bus_errors_keep_retrying_without_raising():
     clock, dev, i2c, imu = _chip()
-    dev.fail(50)
-    for _ in range(20):
-        dev.advance(1)
-        assert imu.drain(Rows()) == 0
-    assert imu.io_errors == 20 and imu.resyncs == 0
-    dev.fail(0)
-    imu.drain(Rows())
-    assert imu.resyncs == 1 and not imu.resync_pending()
+    check_repeated_bus_errors_keep_retrying(dev, imu)
 
 
 def test_draining_the_fifo_allocates_nothing():
     clock, dev, i2c, imu = _chip()
-    sink = Counter()
-    dev.set_raw(10, ONE_G, -20, 3, -4, 5)
-    for _ in range(30):  # warm up
-        dev.advance(3)
-        imu.drain(sink)
-    gc.collect()
-    if MICROPYTHON:
-        import micropython
-
-        before = gc.mem_alloc()
-        micropython.heap_lock()
-        try:
-            for _ in range(200):
-                dev.advance(3)
-                imu.drain(sink)
-        finally:
-            micropython.heap_unlock()
-        assert gc.mem_alloc() - before == 0
-    else:
-        for _ in range(200):
-            dev.advance(3)
-            imu.drain(sink)
-    assert sink.count == 690 and sink.gaps == 690 and sink.last_ay == 1000
+    check_draining_allocates_nothing(dev, imu, ONE_G)

@@ -1,59 +1,18 @@
 """MPU-6050 driver against the register-level fake: identity, set-up, FIFO, overflow, faults."""
 
 import errno
-import gc
-import sys
 
 from fake_i2c import FakeClock, FakeI2C, FakeMPU6050
+from imu_rig import Rows, check_draining_allocates_nothing, check_repeated_bus_errors_keep_retrying
+from imu_rig import chip as _rig_chip
+from imu_rig import raises as _raises
 
 from belt import imu_mpu6050 as M
 from belt.pipeline import Pipeline
 
-MICROPYTHON = sys.implementation.name == "micropython"
-
-
-class Rows:
-    """A sink keeping every pushed sample and its gap."""
-
-    def __init__(self):
-        self.rows = []
-        self.gaps = []
-
-    def push(self, ax, ay, az, gx, gy, gz, n=1):
-        self.rows.append((ax, ay, az, gx, gy, gz))
-        self.gaps.append(n)
-
-
-class Counter:
-    """A sink that allocates nothing."""
-
-    def __init__(self):
-        self.count = 0
-        self.gaps = 0
-        self.last_ay = 0
-
-    def push(self, ax, ay, az, gx, gy, gz, n=1):
-        self.count += 1
-        self.gaps += n
-        self.last_ay = ay
-
 
 def _chip(addr=0x68, rate=100):
-    clock = FakeClock()
-    dev = FakeMPU6050(clock)
-    i2c = FakeI2C({addr: dev})
-    imu = M.MPU6050(i2c, clock, addr)
-    if rate:
-        imu.configure(rate)
-    return clock, dev, i2c, imu
-
-
-def _raises(exc_type, fn, *args):
-    try:
-        fn(*args)
-    except exc_type as e:
-        return str(e)
-    raise AssertionError("%s not raised" % exc_type.__name__)
+    return _rig_chip(M.MPU6050, FakeMPU6050, addr, rate)
 
 
 def test_construction_reads_who_am_i_and_nothing_else():
@@ -222,38 +181,9 @@ def test_records_counted_but_not_read_before_a_bus_error_are_lost_too():
 
 def test_repeated_bus_errors_keep_retrying_without_raising():
     clock, dev, i2c, imu = _chip()
-    dev.fail(50)
-    for _ in range(20):
-        dev.advance(1)
-        assert imu.drain(Rows()) == 0
-    assert imu.io_errors == 20 and imu.resyncs == 0
-    dev.fail(0)
-    imu.drain(Rows())
-    assert imu.resyncs == 1 and not imu.resync_pending()
+    check_repeated_bus_errors_keep_retrying(dev, imu)
 
 
 def test_draining_the_fifo_allocates_nothing():
     clock, dev, i2c, imu = _chip()
-    sink = Counter()
-    dev.set_raw(10, 8192, -20, 3, -4, 5)
-    for _ in range(30):  # warm up
-        dev.advance(3)
-        imu.drain(sink)
-    gc.collect()
-    if MICROPYTHON:
-        import micropython
-
-        before = gc.mem_alloc()
-        micropython.heap_lock()
-        try:
-            for _ in range(200):
-                dev.advance(3)
-                imu.drain(sink)
-        finally:
-            micropython.heap_unlock()
-        assert gc.mem_alloc() - before == 0
-    else:
-        for _ in range(200):
-            dev.advance(3)
-            imu.drain(sink)
-    assert sink.count == 690 and sink.gaps == 690 and sink.last_ay == 1000
+    check_draining_allocates_nothing(dev, imu, 8192)

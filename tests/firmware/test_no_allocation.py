@@ -5,13 +5,10 @@ On MicroPython `micropython.heap_lock()` makes any allocation raise MemoryError,
 checks that the path works; the allocation proof is the MicroPython tier.
 """
 
-import gc
-import sys
+import heap
 
 from belt import protocol as P
 from belt.pipeline import STATE_RUNNING, Pipeline
-
-MICROPYTHON = sys.implementation.name == "micropython"
 
 
 def _running_pipeline(framer):
@@ -34,19 +31,7 @@ def _drive(p, n):
 
 def _assert_no_allocation(p):
     _drive(p, 400)  # warm up: first-use views and dict entries
-    gc.collect()
-    if MICROPYTHON:
-        import micropython
-
-        before = gc.mem_alloc()
-        micropython.heap_lock()
-        try:
-            _drive(p, 1000)
-        finally:
-            micropython.heap_unlock()
-        assert gc.mem_alloc() - before == 0
-    else:
-        _drive(p, 1000)
+    heap.locked(lambda: _drive(p, 1000))
 
 
 def test_sample_path_with_ble_frames_allocates_nothing():
@@ -68,17 +53,26 @@ def test_sample_path_with_usb_framing_allocates_nothing():
 def test_the_sample_after_a_fifo_gap_allocates_nothing_either():
     p = _running_pipeline(None)
     _drive(p, 400)
-    gc.collect()
-    if MICROPYTHON:
-        import micropython
 
-        micropython.heap_lock()
-        try:
-            for _ in range(50):
-                p.push(5, 990, -20, 300, -40, 12, 7)
-        finally:
-            micropython.heap_unlock()
-    else:
+    def gaps():
         for _ in range(50):
             p.push(5, 990, -20, 300, -40, 12, 7)
+
+    heap.locked(gaps)
     assert p.state == STATE_RUNNING
+
+
+def test_a_run_that_allocates_fails_the_check():
+    keep = []
+
+    def allocate():
+        keep.append(bytearray(16))
+
+    if heap.MICROPYTHON:
+        try:
+            heap.locked(allocate)
+        except MemoryError:
+            return
+        raise AssertionError("an allocation went unnoticed")
+    heap.locked(allocate)  # CPython: the run happens; the proof is the MicroPython tier
+    assert len(keep) == 1

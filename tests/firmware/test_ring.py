@@ -3,6 +3,8 @@
 import gc
 import sys
 
+import heap
+
 from belt import protocol as P
 from belt import ring as R
 
@@ -175,19 +177,7 @@ def test_storing_and_building_frames_allocates_nothing():
                 sent[0] += 1
 
     run(100, 0)
-    gc.collect()
-    if MICROPYTHON:
-        import micropython
-
-        before = gc.mem_alloc()
-        micropython.heap_lock()
-        try:
-            run(1000, 100)
-        finally:
-            micropython.heap_unlock()
-        assert gc.mem_alloc() - before == 0
-    else:
-        run(1000, 100)
+    heap.locked(lambda: run(1000, 100))
     assert sent[0] == 110
 
 

@@ -267,7 +267,7 @@ class Frames:
     def add_sample(self, *a):
         pass
 
-    def calibration(self, bias, up, err, position):
+    def calibration(self, bias, up, err, position, flags=0):
         self.calibrations.append((tuple(bias), tuple(up), position))
 
     def event(self, kind, side, index, onset, value):

@@ -1,14 +1,10 @@
 """USB command input: COBS + CRC deframing without blocking, and Ctrl-C while the app runs."""
 
-import gc
-import sys
-
 import belt_rig
+import heap
 
 from belt import protocol as P
 from belt import usb_in as U
-
-MICROPYTHON = sys.implementation.name == "micropython"
 
 
 class Clock:
@@ -132,19 +128,10 @@ def test_polling_and_deframing_allocate_nothing():
     s.data = bytearray(belt_rig.usb_block(FRAME) * 40)
     r = U.UsbInput(s, s.readable, on_frame, Clock().ticks_diff)
     r.poll()  # warm-up
-    gc.collect()
-    if MICROPYTHON:
-        import micropython
 
-        before = gc.mem_alloc()
-        micropython.heap_lock()
-        try:
-            for _ in range(40):
-                r.poll()
-        finally:
-            micropython.heap_unlock()
-        assert gc.mem_alloc() - before == 0
-    else:
+    def poll_40():
         for _ in range(40):
             r.poll()
+
+    heap.locked(poll_40)
     assert count[0] == 40 and r.bad == 0

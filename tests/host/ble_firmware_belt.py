@@ -18,6 +18,7 @@ from fake_i2c import FakeI2C, FakeMPU6050
 
 from belt import app as fw_app
 from belt import links as fw_links
+from belt import settings as fw_settings
 from levelbelt.blerig import BleRig, Peripheral
 
 KEY = bytes(range(0x40, 0x60))
@@ -80,10 +81,16 @@ class Hal:
 
 
 class FirmwareBelt:
-    """One booted belt on the rig; `reboot()` starts the firmware again from scratch."""
+    """One booted belt on the rig; `reboot()` starts the firmware again from scratch.
 
-    def __init__(self, rig: BleRig, board: Peripheral, key: bytes | None = KEY) -> None:
+    With `settings=True` the firmware loads and keeps its settings file `belt.cfg` in its
+    flash, as `app.run` does on the board (by default they live in memory only).
+    """
+
+    def __init__(self, rig: BleRig, board: Peripheral, key: bytes | None = KEY,
+                 settings: bool = False) -> None:
         self.rig = rig
+        self.keeps_settings = settings
         self.board = board
         self.loop = asyncio.get_running_loop()
         self.clock = RigClock(self.loop)
@@ -100,7 +107,8 @@ class FirmwareBelt:
         fw_links.ROOT = self.root + "/"
         try:
             hal = Hal(self.clock, FakeI2C({0x68: self.chip}), self.board)
-            self.app = fw_app.start(hal, RATE_HZ)
+            stored = fw_settings.load(self.root + "/belt.cfg") if self.keeps_settings else None
+            self.app = fw_app.start(hal, RATE_HZ, settings=stored)
         finally:
             fw_links.ROOT = saved
         self.boots += 1

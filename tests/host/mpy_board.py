@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -202,7 +203,12 @@ class PtyResponder:
         self.close()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops the interpreter too
     with PtyBoard() as board:
         print(f"MicroPython 1.27 (wasm) on {board.port}; Ctrl-C stops it", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

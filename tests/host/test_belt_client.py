@@ -191,6 +191,43 @@ def test_an_outage_longer_than_the_ring_is_reported_as_one_explicit_gap() -> Non
     on_rig(scenario)
 
 
+# Forced disconnects during a set, in the order they come: outages across 0.1-20 s, all
+# within the belt's 32 s ring, and two longer than it. benchmarks/link_faults.py runs 100
+# drawn at random (docs/benchmarks.md); this is the same fault, fewer times.
+FORCED_OUTAGES_S = (0.1, 0.25, 0.6, 1.5, 3.0, 40.0, 6.0, 0.15, 12.0, 20.0, 0.4, 9.0, 55.0, 2.0)
+
+
+def test_forced_disconnects_lose_nothing_within_the_ring_and_report_the_rest_as_gaps() -> None:
+    async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
+        log = Log()
+        client = client_for(host, log)
+        task = await running(client)
+        ring_s = belt.app.links.ring.capacity / 100
+        for n, outage_s in enumerate(FORCED_OUTAGES_S):
+            await asyncio.sleep(2.0 + n % 4)  # streaming, mid-set
+            gaps_before = len(log.gaps)
+            await rig.drop(belt.board, outage_s)
+            newest = belt.newest_index
+            # Complete again: all the belt had when it came back is logged or a gap.
+            await until(lambda newest=newest: client.coverage.frontier is not None
+                        and client.coverage.frontier > newest and not client.coverage.holes)
+            new_gaps = log.gaps[gaps_before:]
+            if outage_s < ring_s:
+                assert new_gaps == [], f"outage {outage_s} s within the ring left a gap"
+            else:  # what the ring no longer held when the RESEND came: one explicit gap
+                assert len(new_gaps) == 1, outage_s
+                assert outage_s - ring_s <= new_gaps[0][1] / 100 <= outage_s - ring_s + 6.0
+        await asyncio.sleep(2.0)
+        await client.stop()
+        await task
+        assert client.stats.reconnects == len(FORCED_OUTAGES_S)
+        assert len(log.gaps) == sum(1 for s in FORCED_OUTAGES_S if s >= ring_s) == 2
+        assert client.stats.samples_lost == sum(n for _, n in log.gaps)
+        log.assert_accounted()  # every index logged once or inside a reported gap
+
+    on_rig(scenario)
+
+
 def test_a_belt_reboot_ends_the_old_boot_and_logging_goes_on() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
         log = Log()

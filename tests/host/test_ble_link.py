@@ -71,7 +71,11 @@ def test_scan_lists_belts_with_name_address_and_rssi_strongest_first() -> None:
         assert [b.name for b in found] == [belt_name(belts[1].board), belt_name(belts[0].board)]
         assert [b.rssi for b in found] == [-55, -80]
         assert found[0].address == belts[1].board.address
-        assert found[0].battery_percent is None  # the belt's advertisement carries none
+        assert found[0].battery_percent is None  # not measured yet: nothing advertised
+        belts[1].ble.set_battery(57)  # the advertisement is renewed with the level
+        found = await ble_link.scan(1.0, backend=host.scanner_backend)
+        assert [(b.name, b.battery_percent) for b in found] == [
+            (belt_name(belts[1].board), 57), (belt_name(belts[0].board), None)]
 
     on_rig(scenario, belts=2)
 
@@ -98,13 +102,16 @@ def test_connects_by_name_or_address_and_yields_frames_that_decode(mtu: int, by:
     on_rig(scenario, profile=CentralProfile(mtu=mtu))
 
 
-def test_reads_the_battery_level_from_the_battery_service() -> None:
+def test_reads_the_battery_level_and_follows_its_notifications() -> None:
     async def scenario(rig: BleRig, belts: list[Belt], host: Central) -> None:
         belts[0].ble.set_battery(64)
         transport = transport_for(belt_name(belts[0].board), host)
         await transport.connect()
         assert transport.battery_percent == 64
         assert transport.rssi == belts[0].board.rssi_dbm
+        belts[0].ble.set_battery(63)  # notified to the subscribed host
+        await asyncio.sleep(0.5)
+        assert transport.battery_percent == 63
         await transport.disconnect()
 
     on_rig(scenario)

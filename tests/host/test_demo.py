@@ -46,7 +46,7 @@ async def test_live_screen_shows_phase_angles_and_link_state() -> None:
     rig = DemoRig(weak_side="right", seed=2, speed=40).start()
     try:
         app = DemoApp(rig)
-        async with app.run_test(size=(100, 30)) as pilot:
+        async with app.run_test(size=(120, 30)) as pilot:  # the full status line
             for _ in range(200):
                 await pilot.pause(0.05)
                 if rig.live.snapshot().last_index > int((CALIBRATION_S + 6) * 100):

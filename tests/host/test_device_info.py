@@ -127,3 +127,93 @@ def test_the_table_for_a_belt_on_an_esp32_names_chip_battery_and_sizes() -> None
         DeviceInfo(**{**info.as_json(), "imu_status": "absent", "imu_detail": "bus: []"})
     )
     assert _rows(absent)["IMU"] == "none found (bus: [])"
+    no_cell = render(DeviceInfo(**{**info.as_json(), "battery_mv": 40}))
+    assert _rows(no_cell)["battery"] == (
+        "no cell (0.04 V: switched off, or running on USB power alone)"
+    )
+
+
+# --- the IMU and battery rows, through the firmware's own code on the board -------------
+
+FAKES = Path(__file__).resolve().parents[1] / "firmware"
+# The firmware modules the IMU and battery probes import (and main.py, whose safe mode
+# the soft reset at the end of each command runs into).
+PROBED = ("__init__", "board", "hal", "safemode", "imu", "imu_fifo", "imu_mpu6050",
+          "imu_lsm6dsox")
+
+
+def _firmware_for_probes(root: Path) -> Path:
+    """A firmware tree of the real modules the probes use, copied from firmware/."""
+    from levelbelt.firmware import firmware_dir
+
+    real = firmware_dir()
+    (root / "belt").mkdir(parents=True)
+    (root / "main.py").write_bytes((real / "main.py").read_bytes())
+    for name in PROBED:
+        (root / "belt" / f"{name}.py").write_bytes((real / "belt" / f"{name}.py").read_bytes())
+    return root
+
+
+def _esp32_board(board: PtyBoard, imu: str | None, battery_pin_uv: int) -> None:
+    """Give the board an ESP32-like `machine`: the firmware tests' register-level fake
+    chips on its I2C bus, a voltage on the battery ADC pin, and BOOT held (so main.py
+    takes safe mode when the command's soft reset runs it)."""
+    chip = {
+        None: "",
+        "mpu6050": "_b.devices[0x68] = fake_i2c.FakeMPU6050(_b.clock)",
+        "lsm6dsox": "import fake_lsm6dsox\n"
+                    "_b.devices[0x6A] = fake_lsm6dsox.FakeLSM6DSOX(_b.clock)",
+    }[imu]
+    shim = (
+        "import fake_i2c\nimport fake_machine\nfrom fake_machine import *\n"
+        f"_b = fake_machine.Board()\n{chip}\n"
+        f"_b.volts_uv[{BATTERY_ADC_PIN}] = {battery_pin_uv}\n"
+        "_b.drive(0, 0)\nfake_machine.install(_b)\n"
+    )
+    for name in ("fake_i2c", "fake_machine", "fake_lsm6dsox"):
+        _put(board, f"/lib/{name}.py", (FAKES / f"{name}.py").read_bytes())
+    _put(board, "/lib/machine.py", shim.encode())
+
+
+def _put(board: PtyBoard, path: str, data: bytes) -> None:
+    board.run(
+        "import os\ntry:\n    os.mkdir('/lib')\nexcept OSError:\n    pass\n"
+        f"f = open({path!r}, 'wb')\nf.write({data!r})\nf.close()\n"
+    )
+
+
+BATTERY_ADC_PIN = 1  # firmware/belt/board.py (test_pinmap keeps it equal to the pin map)
+
+
+@pytest.mark.parametrize(("imu", "expected"), [
+    ("mpu6050", "MPU-6050 at 0x68"),
+    ("lsm6dsox", "LSM6DSOX at 0x6a"),
+])
+def test_on_an_esp32_like_board_info_finds_the_imu_with_the_firmwares_own_detection(
+    board: PtyBoard, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    imu: str, expected: str,
+) -> None:
+    board.wipe()
+    _esp32_board(board, imu, battery_pin_uv=1_956_000)
+    with open_board(board.port) as b:
+        install(b, _firmware_for_probes(tmp_path), say=lambda _: None)
+    code, out, err = run_cli(capsys, "device", "info", "--port", board.port)
+    assert code == 0, err
+    rows = _rows(out)
+    assert rows["IMU"] == expected
+    assert rows["battery"] == "3.91 V", "1.956 V at the pin, times the divider of 2"
+
+
+def test_with_nothing_on_the_bus_info_says_no_imu_and_what_to_check(
+    board: PtyBoard, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    board.wipe()
+    _esp32_board(board, None, battery_pin_uv=1_800_000)
+    with open_board(board.port) as b:
+        install(b, _firmware_for_probes(tmp_path), say=lambda _: None)
+    code, out, err = run_cli(capsys, "device", "info", "--port", board.port, "--json")
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["imu_status"] == "absent"
+    assert "check SDA/SCL" in info["imu_detail"] and "devices on the bus: []" in info["imu_detail"]
+    assert info["battery_mv"] == 3600

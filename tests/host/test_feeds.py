@@ -14,6 +14,7 @@ from levelbelt import protocol as p
 from levelbelt.demo import DemoRig
 from levelbelt.errors import ConfigError, LinkError
 from levelbelt.feeds import ClientFeed, key_name_for
+from levelbelt.live import LinkGap
 from levelbelt.sim.belt import SimulatedBelt
 from levelbelt.sim.body import Still
 from levelbelt.sim.pty_link import PtyPair
@@ -55,6 +56,58 @@ def test_a_usb_belt_streams_into_the_dashboards_live_state(
     finally:
         feed.stop()
         pty.close()
+
+
+def test_a_usb_belt_unplugged_and_plugged_back_reconnects_and_reports_what_it_missed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same client as over Bluetooth: a new port behind the same name (as
+    /dev/serial/by-id gives) is reconnected with backoff; without a key on this host
+    the missed range cannot be resent, so it is an explicit gap, on screen and for the
+    session file."""
+    monkeypatch.setenv("LEVELBELT_CONFIG_DIR", str(tmp_path))
+    link = tmp_path / "belt-port"
+    ports: list[PtyPair | None] = []
+
+    def plug() -> None:
+        pty = PtyPair()
+        (tmp_path / "new").symlink_to(pty.slave_path)
+        (tmp_path / "new").replace(link)
+        ports.append(pty)
+
+    def write(data: memoryview) -> None:
+        if ports[-1] is not None:
+            ports[-1].write(data)
+
+    plug()
+    belt = SimulatedBelt(sample_chunks([Still(10.0)], 100, 1), 100, write)
+    feed = ClientFeed(f"serial:{link}", "belt", "usb")
+    heard: list[object] = []
+    feed.live.listeners.append(heard.append)
+    try:
+        _until(lambda: feed.client is not None and feed.client.state == "connected")
+        belt.step(200)
+        _until(lambda: feed.live.snapshot().last_index == 199)
+        unplugged = ports[-1]
+        assert unplugged is not None
+        ports.append(None)
+        unplugged.close()
+        link.unlink()
+        _until(lambda: feed.link().state != "connected")
+        belt.step(100)  # sampled while nobody listens
+        plug()
+        _until(lambda: feed.link().state == "connected")
+        belt.step(200)
+        _until(lambda: feed.live.snapshot().last_index == 499)
+        figures = feed.link()
+        assert figures.reconnects == 1
+        assert feed.gaps == ((200, 100),) and figures.samples_lost == 100
+        assert LinkGap(200, 100) in heard
+        assert feed.live.snapshot().samples_missing == 100
+    finally:
+        feed.stop()
+        for pty in ports:
+            if pty is not None:
+                pty.close()
 
 
 def test_a_port_that_cannot_be_opened_fails_at_once_with_the_reason() -> None:

@@ -193,4 +193,34 @@ def test_bad_options_fail_in_one_line_and_write_nothing(
                  str(blocked)]) == 2
     assert capsys.readouterr().err == (f"levelbelt: error: --out {blocked}: exists and is not "
                                        "a directory\n")
+    assert main(["demo", "--headless", "--plan", "glute-iso-quick", "--speed", SPEED,
+                 "--out", str(blocked / "sessions")]) == 2
+    assert capsys.readouterr().err == (f"levelbelt: error: session not saved: "
+                                       f"{blocked / 'sessions'}: cannot create directory: "
+                                       "Not a directory\n")
 
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file size limits")
+def test_a_disk_that_fills_mid_session_ends_the_run_in_one_line_and_keeps_the_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A real write failure: the kernel refuses to grow the file past 60 kB (EFBIG), as a
+    # full disk refuses with ENOSPC.
+    limited = ("import resource, signal, sys\n"
+               "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+               "resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))\n"
+               "from levelbelt.cli import main\n"
+               "sys.exit(main(sys.argv[1:]))\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", limited, "demo", "--headless", "--plan", "glute-iso-quick",
+         "--speed", SPEED, "--out", str(tmp_path), "--athlete", "kim"],
+        capture_output=True, text=True, timeout=120)
+    [path] = tmp_path.iterdir()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        f"levelbelt: error: recording stopped: {path}: cannot write: File too large; the "
+        "file keeps what was written")
+    assert not any(line.startswith("done:") for line in proc.stdout.splitlines())
+    assert main(["review", str(path), "--json"]) == 0  # what was written reviews
+    data = json.loads(capsys.readouterr().out)
+    assert not data["complete"] and data["rescored"] and data["reps"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import stat
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from levelbelt.history import load_review
 from levelbelt.live_session import LiveSession, SessionView
 from levelbelt.plans import ExpandedPlan, expand, load_builtin
 from levelbelt.session import read_session
+from levelbelt.session.records import decode_line
 from levelbelt.sim.drill_athlete import LEAD_S, athlete_script
 
 CREATED = datetime(2025, 3, 4, 9, 30)
@@ -38,8 +40,9 @@ def _wait_final(session: LiveSession, timeout_s: float = 20.0) -> SessionView:
     raise AssertionError("the final scores never arrived")
 
 
-def _run(weak: str, out: Path, seed: int = 4) -> tuple[SteppedBelt, LiveSession, SessionView]:
-    plan = _plan()
+def _run(weak: str, out: Path, seed: int = 4, plan: ExpandedPlan | None = None
+         ) -> tuple[SteppedBelt, LiveSession, SessionView]:
+    plan = plan or _plan()
     feed = SteppedBelt(athlete_script(plan, weak, seed), seed=seed)  # type: ignore[arg-type]
     session = LiveSession(feed, plan, athlete="ana", out_dir=out, start_at_s=LEAD_S,
                           detector_for=lambda ex, side: (500, 150, 100), created=CREATED)
@@ -136,3 +139,91 @@ def test_a_session_closed_midway_is_unfinished_and_still_reviews(tmp_path: Path)
     review = load_review(path)
     assert not review.session.complete and review.rescored
     assert review.summary is not None and review.summary.reps_scored >= 2
+
+
+def test_the_plans_asymmetry_pct_sets_the_flag_when_recorded_and_when_rescored(
+        weak_right: tuple[SteppedBelt, LiveSession, SessionView], tmp_path: Path) -> None:
+    default = weak_right[2].scores.summary if weak_right[2].scores else None
+    assert default is not None and default.flagged_side == "right"
+    assert default.lsi is not None and 50 < default.lsi < 85
+    lenient = expand(replace(load_builtin("glute-iso-quick"), asymmetry_pct=50.0))
+    _, _, view = _run("right", tmp_path, plan=lenient)  # the same athlete and seed
+    summary = view.scores.summary if view.scores else None
+    assert summary is not None and summary.asymmetry_pct == 50.0
+    assert summary.lsi == default.lsi and summary.flagged_side is None
+    assert view.path is not None
+    saved = read_session(view.path)
+    assert saved.header.plan is not None and saved.header.plan["asymmetry_pct"] == 50.0
+    # Without its scores (as if the writer had stopped there) the review rescores it with
+    # the plan's flag, not the default one.
+    lines = view.path.read_bytes().split(b"\n")
+    first_score = next(k for k, raw in enumerate(lines) if raw and
+                       decode_line(raw)["k"] == "score")
+    unfinished = tmp_path / "unfinished.lbs"
+    unfinished.write_bytes(b"\n".join(lines[:first_score]) + b"\n")
+    review = load_review(unfinished)
+    assert review.rescored and review.summary is not None
+    assert review.summary.asymmetry_pct == 50.0 and review.summary.flagged_side is None
+    assert review.summary.lsi == pytest.approx(default.lsi)
+
+
+def test_a_range_the_link_lost_is_a_gap_in_the_file_and_a_belt_reboot_ends_the_session(
+        tmp_path: Path) -> None:
+    """What a belt client reports through the live state (as `ClientFeed` passes it on):
+    a range the belt could no longer resend, then a reboot of the belt."""
+    plan = _plan()
+    feed = SteppedBelt(athlete_script(plan, "left", 3), seed=3)
+    session = LiveSession(feed, plan, athlete="di", out_dir=tmp_path, start_at_s=LEAD_S)
+    feed.run_to(LEAD_S + 10.0)
+    first = feed.belt.pipeline.index + 1
+    feed.belt.pipeline.index += 60  # 60 samples never reach the host
+    feed.run_to(LEAD_S + 12.0)
+    feed.live.gap(first, 60)  # ... and the belt no longer has them
+    feed.run_to(LEAD_S + 14.0)
+    assert session.snapshot().engine.state == "running"
+    last = feed.live.snapshot().last_index
+    feed.live.restart()  # the belt rebooted: what follows is another boot's
+    feed.run_to(LEAD_S + 20.0)
+    view = _wait_final(session)
+    assert view.engine.state == "aborted"
+    saved = read_session(view.path)  # type: ignore[arg-type]
+    assert saved.complete and not saved.problems
+    assert [(g.first_missing, g.end_index) for g in saved.gaps] == [(first, first + 60)]
+    assert [(i0, i1) for _, i0, i1 in saved.samples.missing_runs()] == [(first, first + 60)]
+    assert any(e.source == "client" and e.data == {"type": "belt_restarted"}
+               for e in saved.events)
+    # Nothing after the reboot was written under the old boot's indices.
+    assert saved.samples.index[-1] == last
+
+
+def test_a_session_file_that_cannot_be_created_leaves_the_drill_running_and_says_why(
+        tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    plan = _plan()
+    feed = SteppedBelt(athlete_script(plan, "right", 4), seed=4)
+    session = LiveSession(feed, plan, athlete="ana", out_dir=blocked / "sessions",
+                          start_at_s=LEAD_S)
+    feed.run_to(LEAD_S + plan.estimated_s + 1.0)
+    view = _wait_final(session)
+    assert view.engine.state == "done" and view.path is None
+    assert view.scores is not None and view.scores.summary.flagged_side == "right"
+    assert view.error == (f"session not saved: {blocked / 'sessions'}: cannot create "
+                          "directory: Not a directory")
+    assert view.message == view.error
+
+
+def test_samples_held_back_by_a_stalled_link_reach_the_file_within_a_second(
+        tmp_path: Path) -> None:
+    plan = _plan()
+    feed = SteppedBelt(athlete_script(plan, "right", 4), seed=4)
+    session = LiveSession(feed, plan, athlete="ana", out_dir=tmp_path, start_at_s=LEAD_S)
+    feed.run_to(LEAD_S + 10.5)  # then the link goes quiet
+    view = session.snapshot()
+    assert view.path is not None
+    received = round(view.t_s * 100) + 1
+    assert len(read_session(view.path).samples) < received  # a block is filling
+    time.sleep(1.05)  # the writer's flush interval passes with no new sample
+    session.snapshot()  # the screen's regular look at the session
+    assert len(read_session(view.path).samples) == received
+    session.close()

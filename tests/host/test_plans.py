@@ -263,3 +263,12 @@ def test_resolve_plan_takes_builtin_names_and_files(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="no built-in plan of that name; built-ins: "
                                         "balance-ladder"):
         resolve_plan("glute-iso-weekly")
+
+
+def test_asymmetry_pct_sets_the_lsi_flag_per_plan_within_limits() -> None:
+    base = '[[blocks]]\nkind = "single_leg"\nhold_s = 30\n'
+    assert parse_plan(base, "p.toml").asymmetry_pct == 15.0  # the reference programme's
+    assert parse_plan("asymmetry_pct = 10\n" + base, "p.toml").asymmetry_pct == 10.0
+    with pytest.raises(PlanError) as e:
+        parse_plan("asymmetry_pct = 0\n" + base, "p.toml")
+    assert str(e.value) == "p.toml: asymmetry_pct: 0 is out of range; allowed 1 to 50 %"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from review_helpers import record
 
 from levelbelt.cli import main
 
@@ -61,3 +63,48 @@ def test_plans_show_of_an_unknown_name_is_a_one_line_error(
     code, _, err = run(capsys, "plans", "show", "squats")
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("levelbelt: error: squats: no built-in plan of that name")
+
+
+def hold_sides(out: str) -> list[str]:
+    return [r[4] for r in (ln.split() for ln in out.splitlines() if ln.strip()[:1].isdigit())
+            if r[2] == "hold"]
+
+
+def test_plans_show_takes_the_weaker_side_from_the_athletes_sessions_once_confirmed(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "sessions"
+    show = ("plans", "show", "balance-ladder", "--athlete", "ana")
+    for day in (1, 2):
+        record(folder, "ana", "right", seed=day, created=datetime(2025, 3, day, 9, 30))
+    code, out, _ = run(capsys, *show, "--sessions", str(folder))
+    assert code == 0
+    assert (f"weaker side unknown (not confirmed: needs 3 consecutive sessions naming the "
+            f"same weaker side; 2 finished sessions of ana in {folder})") in out
+    assert hold_sides(out).count("right") == hold_sides(out).count("left") == 8
+
+    record(folder, "ana", "right", seed=3, created=datetime(2025, 3, 3, 9, 30))
+    code, out, _ = run(capsys, *show, "--sessions", str(folder))
+    assert code == 0
+    assert (f"note: weaker side: right (weaker in the last 3 sessions with a verdict; "
+            f"3 finished sessions of ana in {folder})") in out
+    assert hold_sides(out).count("right") == 8 and hold_sides(out).count("left") == 4
+
+    monkeypatch.setenv("LEVELBELT_DATA_DIR", str(tmp_path))  # makes `folder` the default
+    assert run(capsys, *show)[1] == out
+    _, by_hand, _ = run(capsys, *show, "--weak-side", "left")
+    assert "note: weaker side: left (set by hand)" in by_hand
+    assert hold_sides(by_hand).count("left") == 8
+    _, other, _ = run(capsys, "plans", "show", "balance-ladder", "--athlete", "bo")
+    assert "weaker side unknown (no previous sessions; 0 finished sessions of bo" in other
+
+
+def test_plans_show_refuses_a_sessions_folder_it_cannot_use(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "plans", "show", "balance-ladder", "--sessions", str(tmp_path))
+    assert code == 2 and out == ""
+    assert err == "levelbelt: error: --sessions needs --athlete: whose sessions to read\n"
+    code, out, err = run(capsys, "plans", "show", "balance-ladder", "--athlete", "ana",
+                         "--sessions", str(tmp_path / "nope"))
+    assert code == 2 and out == ""
+    assert err == f"levelbelt: error: {tmp_path / 'nope'}: no such folder\n"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -99,10 +101,11 @@ def test_the_json_summary_of_a_folder_has_sides_lsi_flags_and_trends(
     assert data["trends"]["bo"]["mdc_note"].startswith("not yet known")
 
 
-def test_the_default_folder_is_sessions_in_the_config_dir(
+def test_the_default_folder_is_sessions_in_the_data_dir(
         folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("LEVELBELT_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("LEVELBELT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LEVELBELT_CONFIG_DIR", str(tmp_path / "config"))
     code, out, _ = run(capsys)
     assert code == 0 and out == f"no sessions yet: {tmp_path / 'sessions'} does not exist\n"
     (tmp_path / "sessions").mkdir()
@@ -279,3 +282,27 @@ def test_control_characters_in_the_file_do_not_reach_the_terminal(
     assert code == 0 and "\x1b" not in out
     code, data, _ = run_json(capsys, str(path))
     assert data["athlete"] == "ana\x1b]0;owned\x07\x1b[2J"  # JSON keeps it, escaped
+
+
+def test_the_error_line_of_a_future_file_carries_no_control_characters(
+        folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    future = _future(ana(folder, 1), tmp_path / "future.lbs")
+    lines = future.read_bytes().split(b"\n")
+    header = decode_line(lines[0])
+    header["athlete"] = "ana\x1b]0;owned\x07\x1b[2J\nlevelbelt: all fine"
+    lines[0] = encode_line(header).rstrip(b"\n")
+    future.write_bytes(b"\n".join(lines))
+    for argv in ([str(future)], [str(tmp_path)]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and "\x1b" not in out + err and "\x07" not in out + err
+        assert err.count("\n") == 1 and err.startswith("levelbelt: error: ")
+        assert "(header: athlete ana?]0;owned??[2J?levelbelt: all fine, belt " in err
+
+
+def test_a_reader_that_stops_early_ends_the_output_without_a_traceback(folder: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "levelbelt.cli", "review", str(folder)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # as `levelbelt review | head -1` does once it has its line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1 and err == b""

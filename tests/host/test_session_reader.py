@@ -228,6 +228,35 @@ def test_a_future_major_schema_is_refused_but_says_what_the_header_tells(
         read_header(clean)
 
 
+def test_a_future_schemas_message_quotes_the_header_without_control_characters(
+    clean: Path,
+) -> None:
+    lines = lines_of(clean)
+    head = decode_line(lines[0])
+    head.update(schema="2.0", athlete="ana\x1b]0;owned\x07\x1b[2J\nfake", belt="b\x9b1m")
+    lines[0] = reseal(head)
+    write_lines(clean, lines)
+    with pytest.raises(FutureSchemaError) as e:
+        read_session(clean)
+    msg = str(e.value)
+    assert "athlete ana?]0;owned??[2J?fake, belt b?1m" in msg
+    assert msg.isprintable()
+    assert e.value.header["athlete"] == "ana\x1b]0;owned\x07\x1b[2J\nfake"  # kept as is
+
+
+def test_a_record_kind_with_control_characters_is_named_without_them(clean: Path) -> None:
+    lines = lines_of(clean)
+    at = line_of(clean, "event")
+    rec = decode_line(lines[at])
+    rec["k"] = "\x1b[2Jevent"
+    rec["e"] = []
+    lines[at] = reseal(rec)
+    write_lines(clean, lines)
+    [(line, message)] = problem_lines(clean)
+    assert line == at + 1 and message.isprintable()
+    assert message.startswith("bad ?[2Jevent record: ")
+
+
 def test_a_newer_minor_schema_is_read_and_its_new_record_kinds_are_skipped(
     clean: Path,
 ) -> None:

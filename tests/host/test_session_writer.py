@@ -45,14 +45,19 @@ def test_file_is_named_by_time_athlete_and_belt_in_ascii() -> None:
     assert session_file_name(odd, WHEN) == "20250304-050607-athlete-belt.lbs"
 
 
-def test_file_is_private_from_creation_even_with_a_permissive_umask(tmp_path: Path) -> None:
+def test_file_and_missing_folders_are_private_from_creation_even_with_a_permissive_umask(
+        tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
     old = os.umask(0)
     try:
-        w = SessionWriter.create(tmp_path / "sessions", META, created=WHEN)
+        w = SessionWriter.create(tmp_path / "share" / "levelbelt" / "sessions", META,
+                                 created=WHEN)
     finally:
         os.umask(old)
     assert stat.S_IMODE(w.path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(w.path.parent.stat().st_mode) == 0o700
+    for folder in ("share", "share/levelbelt", "share/levelbelt/sessions"):
+        assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755  # existing folders: untouched
     w.close()
     assert stat.S_IMODE(w.path.stat().st_mode) == 0o600
 

@@ -86,6 +86,21 @@ def test_a_capture_while_moving_is_refused_with_the_axis_then_completes_when_sti
     assert model.message == "neutral captured (seated)"
 
 
+def test_a_clip_worn_far_off_its_declared_orientation_is_flagged_after_capture() -> None:
+    from dataclasses import replace
+
+    from levelbelt.sim.sensor import SensorModel
+
+    for roll_deg, ok in ((4.0, True), (40.0, False)):
+        model_on_belt = replace(SensorModel(), misalign_roll_deg=roll_deg)
+        feed = SteppedBelt([Still(4.0)], seed=1, model=model_on_belt)
+        capture = _run(feed, _model(feed), 3.0)[-1].capture
+        assert capture.state == "done" and capture.mount_ok is ok
+        if not ok:
+            assert "mount check: the clip sits 4" in capture.detail
+            assert capture.detail.endswith("and capture again")
+
+
 def test_link_quality_reports_silence_and_missing_samples() -> None:
     feed = SteppedBelt([Still(4.0)], seed=1)
     now = [0.0]
@@ -120,3 +135,34 @@ def test_coach_markers_are_stamped_with_belt_time() -> None:
     marker = model.add_marker("note", "knee drifting in")
     assert (marker.kind, marker.t_s, marker.note) == ("note", 2.0, "knee drifting in")
     assert model.poll().message == "marker NOTE at 2.0 s: knee drifting in"
+
+
+def test_the_status_line_gives_up_the_least_needed_figures_on_a_narrow_screen() -> None:
+    from levelbelt.tui.screens.drill import status_line
+
+    feed = SteppedBelt([Still(5.0)], seed=1)
+    frame = _run(feed, _model(feed), 2.0)[-1]
+    wide = status_line(frame)
+    assert wide.startswith("link good · battery 72% · belt fw 0.1.0 · 100 Hz")
+    assert wide.endswith("t 2.0 s · frames 44 ok 0 bad · missing samples 0")
+    narrow = status_line(frame, 78)  # an 80-column terminal
+    assert len(narrow) <= 78 < len(wide)
+    assert narrow.endswith("Hz · t 2.0 s · missing samples 0") and "frames" not in narrow
+    tight = status_line(frame, 60)
+    assert tight == "link good · battery 72% · t 2.0 s · missing samples 0"
+
+
+def test_the_running_figures_put_the_exercise_under_way_first() -> None:
+    from levelbelt.tui.tally import SideTally
+    from levelbelt.tui.widgets.scores import side_line
+
+    tally = SideTally(hold_samples=100, in_band=96, drops=1, peak_drop_deg=8.3, squeezes=3,
+                      squeeze_depth_sum_deg=12.3)
+    holds, squeezes = "96% level · 1 drop · peak 8.3°", "3 squeezes 4.1° back"
+    assert side_line(tally) == f" {holds} · {squeezes}"  # steady width: 96% / 100%
+    assert side_line(tally, squeezing=True) == f"{squeezes} · {holds}"
+    assert side_line(tally, compact=True) == " 96% level · 1 drop · 8.3°"
+    assert side_line(tally, compact=True, squeezing=True) == squeezes
+    assert side_line(SideTally(squeezes=1, squeeze_depth_sum_deg=2.0), compact=True) == \
+        "1 squeeze 2.0° back"
+    assert side_line(SideTally()) == "—"

@@ -36,9 +36,10 @@ def test_settings_round_trip_through_a_private_file(tmp_path: Path) -> None:
 
 def test_config_dir_comes_from_the_environment(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEVELBELT_CONFIG_DIR", str(tmp_path))
-    assert PrefsStore().path == tmp_path / PREFS_NAME
-    assert sessions_dir() == tmp_path / "sessions"
+    monkeypatch.setenv("LEVELBELT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("LEVELBELT_DATA_DIR", str(tmp_path / "data"))
+    assert PrefsStore().path == tmp_path / "config" / PREFS_NAME
+    assert sessions_dir() == tmp_path / "data" / "sessions"  # user data, not settings
 
 
 @pytest.mark.parametrize(("threshold", "dwell", "release", "words"), [

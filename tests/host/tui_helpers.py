@@ -16,6 +16,7 @@ from levelbelt.framing import Deframer
 from levelbelt.live import LiveBelt
 from levelbelt.sim.belt import SimulatedBelt
 from levelbelt.sim.body import Segment
+from levelbelt.sim.sensor import SensorModel
 from levelbelt.sim.source import sample_chunks
 
 RATE = 100
@@ -26,7 +27,8 @@ class SteppedBelt:
     link_kind = "sim"
 
     def __init__(self, script: Iterable[Segment], seed: int = 1,
-                 label: str = "simulated belt", battery_mv: int = 3950) -> None:
+                 label: str = "simulated belt", battery_mv: int = 3950,
+                 model: SensorModel | None = None) -> None:
         self.label = label
         self.live = LiveBelt(rate_hz=RATE)
         self.error: str | None = None
@@ -35,7 +37,8 @@ class SteppedBelt:
         self._deframer = Deframer()
         self._pending: list[Callable[[], None]] = []
         self._battery_mv = battery_mv
-        self.belt = SimulatedBelt(sample_chunks(script, RATE, seed), RATE, self._write)
+        self.belt = SimulatedBelt(sample_chunks(script, RATE, seed, model=model), RATE,
+                                  self._write)
         self._next_status = 0
 
     def _write(self, data: memoryview) -> None:

@@ -19,6 +19,7 @@ from levelbelt.device.probe import (
     system_facts,
 )
 from levelbelt.device.repl import Board
+from levelbelt.firmware import belt_module
 from levelbelt.keys import KEY_BYTES
 
 
@@ -105,9 +106,12 @@ def _imu(i: DeviceInfo) -> str:
 
 
 def _battery(i: DeviceInfo) -> str:
-    if i.battery_mv is not None:
-        return f"{i.battery_mv / 1000:.2f} V"
-    return f"not measured ({i.battery_detail})"
+    if i.battery_mv is None:
+        return f"not measured ({i.battery_detail})"
+    volts = f"{i.battery_mv / 1000:.2f} V"
+    if i.battery_mv < belt_module("battery").NO_CELL_MV:  # what the belt itself calls no cell
+        return f"no cell ({volts}: switched off, or running on USB power alone)"
+    return volts
 
 
 def _key(i: DeviceInfo) -> str:

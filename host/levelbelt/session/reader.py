@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from levelbelt.errors import InputFileError
+from levelbelt.safe_text import one_line
 from levelbelt.session import records as r
 
 _HEADER_MAX_BYTES: Final = 1 << 20
@@ -269,7 +270,7 @@ def _describe(rec: dict[str, Any]) -> str:
                        ("writer", "written by")):
         v = rec.get(key)
         if isinstance(v, str) and v:
-            parts.append(f"{label} {v}")
+            parts.append(f"{label} {one_line(v)}")  # user data: no terminal control
     return ", ".join(parts)
 
 
@@ -491,7 +492,7 @@ def read_session(path: Path | str, *, strict: bool = False) -> Session:
             if rd.sequence(rec, lineno):
                 rd.take(rec, lineno)
         except _Bad as e:
-            rd.problem(lineno, f"bad {rec.get('k')} record: {e}; skipped")
+            rd.problem(lineno, f"bad {one_line(str(rec.get('k')))} record: {e}; skipped")
     samples = _assemble(rd)
     return Session(
         path=path,

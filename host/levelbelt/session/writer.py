@@ -157,10 +157,14 @@ class SessionWriter:
         created: datetime | None = None,
         **kwargs: Any,
     ) -> SessionWriter:
-        """A new file in `directory` (made 0700 if missing) under a name no file has yet."""
+        """A new file in `directory` under a name no file has yet. A missing `directory`
+        is made 0700, and so is every missing folder above it (`mkdir -p` would make
+        those with the umask's mode); existing folders are left as they are."""
         directory = Path(directory)
         try:
-            directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            missing = [d for d in (directory, *directory.parents) if not d.exists()]
+            for d in reversed(missing):
+                d.mkdir(mode=DIR_MODE, exist_ok=True)
         except OSError as e:
             raise SessionWriteError(f"{directory}: cannot create directory: {e.strerror}") \
                 from None

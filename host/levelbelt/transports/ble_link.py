@@ -8,7 +8,13 @@ subscriptions feed one queue in arrival order.
 
 Finding a belt: a scan filtered by the LevelBelt service UUID (the belt puts it in its
 scan response), matched by advertised name (`LevelBelt-1A2B`) or by address. The
-address is a MAC on Linux and Windows and a per-host UUID on macOS.
+address is a MAC on Linux and Windows and a per-host UUID on macOS. The belt advertises
+its battery level as Battery Service data, so a scan lists it without connecting.
+
+Battery: on connecting the transport reads Battery Level (0x2A19) and subscribes to its
+notifications, so `battery_percent` follows the belt while connected. (The belt's STATUS
+frames carry the cell voltage every second as well; the dashboard turns that into a
+percentage with the belt's own curve, the one source that works over USB too.)
 
 Connection set-up: the host's stack does the ATT MTU exchange on connecting (BlueZ,
 CoreBluetooth and WinRT all do; the belt also asks for 247), so `mtu` is what was
@@ -236,6 +242,7 @@ class BleTransport:
             await client.start_notify(STATUS_UUID, self._on_frame)
             await client.start_notify(STREAM_UUID, self._on_frame)
             self.battery_percent = await self._read_battery(client)
+            await self._follow_battery(client)
         except _STACK_ERRORS as e:
             await self._drop_client()
             raise LinkError(f"{advert.name}: could not set up the connection ({e})") from None
@@ -247,6 +254,15 @@ class BleTransport:
         except (BleakError, KeyError):
             return self.battery_percent
         return level[0] if level else self.battery_percent
+
+    async def _follow_battery(self, client: BleakClient) -> None:
+        """Battery Level notifications; a belt without them keeps the value read."""
+        with contextlib.suppress(BleakError, KeyError):
+            await client.start_notify(BATTERY_LEVEL_UUID, self._on_battery)
+
+    def _on_battery(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
+        if data and data[0] <= 100:
+            self.battery_percent = data[0]
 
     def _on_frame(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
         self._frames.append(bytes(data))

@@ -1,8 +1,10 @@
-"""`levelbelt scan` and `levelbelt link-test`: find belts, and check a link for loss.
+"""`levelbelt scan`, `link-test` and `set-mount`: find belts, check a link, declare a mount.
 
     levelbelt scan [--seconds 5]             belts in Bluetooth range, strongest first
     levelbelt link-test URI [--seconds 60]   stream from a belt through BeltClient and
                                              print loss, reconnects and recovery
+    levelbelt set-mount URI --mount=-x+y     tell a belt how its clip is worn (SET_MOUNT):
+                                             it keeps the mount and wants a new neutral
 
 `link-test` is how a link is verified on real hardware (docs/troubleshooting.md): it
 uses the same transport and client as the dashboard, and the belt's command key from
@@ -16,10 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from levelbelt.belt_client import BeltClient
 
 SCAN_S = 5.0
 REPORT_EVERY_S = 5.0
+ANSWER_S = 20.0  # set-mount: how long to wait for the belt's first frame
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -79,11 +85,7 @@ async def _link_test(uri: str, seconds: float) -> int:
                 f"MTU {s.mtu or '-'}  RSSI {s.rssi_dbm if s.rssi_dbm is not None else '-'}"
             )
     finally:
-        await client.stop()
-        await task
-        close = getattr(transport, "close", None)  # a simulated belt: power it off
-        if close is not None:
-            await close()
+        await _shut_down(client, task, transport)
     s = client.stats
     print(
         f"{transport.uri}: {s.samples_logged} samples logged, {s.samples_lost} lost "
@@ -98,6 +100,59 @@ async def _link_test(uri: str, seconds: float) -> int:
     return 0
 
 
+async def _shut_down(client: BeltClient, task: asyncio.Task[None], transport: Any) -> None:
+    """Stop the client, wait for its task, and power a simulated belt off."""
+    await client.stop()
+    await task
+    close = getattr(transport, "close", None)
+    if close is not None:
+        await close()
+
+
+async def _set_mount(uri: str, mount: str, belt: str | None) -> int:
+    from levelbelt import keys
+    from levelbelt.belt_client import BeltClient, KeyMismatch
+    from levelbelt.errors import LinkError
+    from levelbelt.mount import mount_text, parse_mount
+    from levelbelt.transports.transport import open_transport
+
+    text = mount_text(*parse_mount(mount))  # a bad text fails before any link opens
+    transport = open_transport(uri)
+    key: bytes | None = getattr(transport, "key", None)  # a simulated belt's own key
+    if key is None:
+        key = keys.load_key(belt) if belt is not None else _key_for(uri)
+    if key is None:
+        raise KeyMismatch(
+            f"{uri}: no command key for this belt on this host (give --belt NAME for a "
+            "serial: link); put the belt on USB and run `levelbelt device provision`"
+        )
+    client = BeltClient(transport, key=key)
+    task = asyncio.get_running_loop().create_task(client.run())
+    try:
+        try:
+            async with asyncio.timeout(ANSWER_S):
+                while client.stats.frames == 0:
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            why = client.stats.last_error or "is it switched on and in range?"
+            raise LinkError(f"no belt answered on {uri} within {ANSWER_S:g} s ({why})") from None
+        await client.set_mount(text)
+    finally:
+        await _shut_down(client, task, transport)
+    print(f"{transport.uri}: mount {text} kept; capture the neutral again (stand still) "
+          "before the next drill")
+    return 0
+
+
+def _cmd_set_mount(args: argparse.Namespace) -> int:
+    from levelbelt.mount import parse_mount
+    from levelbelt.transports.transport import parse_uri
+
+    parse_uri(args.uri)  # bad input is a one-line error before anything starts
+    parse_mount(args.mount)
+    return asyncio.run(_set_mount(args.uri, args.mount, args.belt))
+
+
 def _cmd_link_test(args: argparse.Namespace) -> int:
     from levelbelt.transports.transport import parse_uri
 
@@ -106,7 +161,7 @@ def _cmd_link_test(args: argparse.Namespace) -> int:
 
 
 def add_link_parsers(sub: Any) -> None:
-    """Register `levelbelt scan` and `levelbelt link-test` on the CLI's subparsers."""
+    """Register `levelbelt scan`, `link-test` and `set-mount` on the CLI's subparsers."""
     s = sub.add_parser("scan", help="list LevelBelt belts in Bluetooth range")
     s.add_argument("--seconds", type=float, default=SCAN_S,
                    help="how long to listen (default %(default)s)")
@@ -118,3 +173,14 @@ def add_link_parsers(sub: Any) -> None:
     t.add_argument("--seconds", type=float, default=60.0,
                    help="how long to run (default %(default)s)")
     t.set_defaults(func=_cmd_link_test)
+    m = sub.add_parser("set-mount", help="tell a belt how its clip is worn (which sensor "
+                       "axes point right and up); it keeps it and wants a new neutral")
+    m.add_argument("uri", metavar="URI",
+                   help="ble:NAME-OR-ADDRESS, serial:PORT, or sim: / sim+ble:")
+    m.add_argument("--mount", required=True,
+                   help="sensor axis pointing right, then up, as for `analyze`: +x+y is "
+                   "the marked way; write one starting with '-' as --mount=-x+y")
+    m.add_argument("--belt", default=None, metavar="NAME",
+                   help="the belt's name, to find its command key (for serial: links; "
+                   "ble:NAME uses NAME)")
+    m.set_defaults(func=_cmd_set_mount)

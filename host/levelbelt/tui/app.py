@@ -142,11 +142,12 @@ class DashboardApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def add_marker(self, model: BeltModel, kind: str, note: str = "") -> Marker:
-        marker = model.add_marker(kind, note)
+    def add_marker(self, model: BeltModel, kind: str, note: str = "",
+                   at: tuple[float, int] | None = None) -> Marker:
+        marker = model.add_marker(kind, note, at)
         session = session_of(model)
         if session is not None:
-            session.mark(kind, note)
+            session.mark(kind, note, marker.index if at is not None else None)
         self.poll()
         return marker
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from levelbelt.errors import LevelBeltError
-from levelbelt.feeds import BeltFeed
+from levelbelt.feeds import BeltFeed, LinkFigures
 from levelbelt.live import DropAlert, LiveSnapshot
 from levelbelt.live_session import SessionView
 from levelbelt.scoring import ScoringConfig
@@ -58,6 +58,7 @@ class AlertView:
 class LinkView:
     quality: str  # "good", "fair", "poor", "lost", "waiting"
     detail: str
+    samples_missing: int = 0  # lost for good where the feed knows it, else not yet seen
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class BeltModel:
     def __post_init__(self) -> None:
         self._seen_cue_index = -1
         self._last_index = -1
+        self._restarts = 0
         self._last_cue: tuple[DropAlert, str] | None = None
         self._applied: tuple[str, str, DetectorPrefs] | None = None
         self._prev_view: DrillView = IDLE_VIEW
@@ -171,6 +173,10 @@ class BeltModel:
 
     def poll(self) -> BeltFrame:
         snap = self.feed.live.snapshot()
+        if snap.restarts != self._restarts:  # the belt rebooted: its index starts again
+            self._restarts = snap.restarts
+            self._seen_cue_index = self._last_index = -1
+            self._last_cue = None
         rate = float(snap.rate_hz)
         t_s = (snap.last_index + 1) / rate if snap.last_index >= 0 else 0.0
         view = self.view_at(t_s)
@@ -202,7 +208,7 @@ class BeltModel:
             label=self.feed.label, snap=snap, t_s=t_s, view=view, alert=alert,
             new_alert=new_alert, tallies=self.tallies.snapshot(),
             last_squeeze_deg=self.tallies.last_squeeze_deg, link=self._link(snap),
-            battery_pct=battery_pct(snap.battery_mv), detector=self._detector(view),
+            battery_pct=self._battery(snap), detector=self._detector(view),
             capture=capture, message=self.message, session=session,
         )
         return self._frame
@@ -256,29 +262,67 @@ class BeltModel:
         return True
 
     def _link(self, snap: LiveSnapshot) -> LinkView:
+        figures = self._figures()
+        # With a belt client, the samples lost for good (the belt could no longer resend
+        # them); those still to be resent after an outage are not counted. Otherwise the
+        # holes seen so far.
+        missing = figures.samples_lost if figures is not None else snap.samples_missing
         if self.feed.error:
-            return LinkView("lost", self.feed.error)
+            return LinkView("lost", self.feed.error, missing)
         if snap.last_rx_s == 0.0:
-            return LinkView("waiting", "waiting for the belt")
+            return LinkView("waiting", "waiting for the belt", missing)
         age = self.clock() - snap.last_rx_s
         if age > STALE_S:
-            return LinkView("lost", f"no data for {age:.0f} s")
-        missing_pct = 100.0 * snap.samples_missing / max(1, snap.last_index + 1)
-        detail = (f"{missing_pct:.1f}% missing · {snap.frames_bad} bad frames"
-                  if snap.samples_missing or snap.frames_bad else "no loss")
+            return LinkView("lost", f"no data for {age:.0f} s", missing)
         note = getattr(self.feed, "link_note", None)
-        if callable(note) and note():
-            detail = f"{note()} · {detail}"
-        if missing_pct < 0.5 and snap.frames_bad <= 2:
-            return LinkView("good", detail)
-        return LinkView("fair" if missing_pct < 5.0 else "poor", detail)
+        text = note() if callable(note) else ""
+        if figures is not None:
+            missing_pct = figures.loss_percent  # the note says it when there is any
+            parts = [text] if text else []
+            if snap.frames_bad:
+                parts.append(f"{snap.frames_bad} bad frames")
+            detail = " · ".join(parts) or "no loss"
+        else:
+            missing_pct = 100.0 * missing / max(1, snap.last_index + 1)
+            detail = (f"{missing_pct:.1f}% missing · {snap.frames_bad} bad frames"
+                      if missing or snap.frames_bad else "no loss")
+            if text:
+                detail = f"{text} · {detail}"
+        if figures is not None and figures.quality in ("fair", "poor"):
+            quality = figures.quality  # the client's word also weighs the signal
+        elif missing_pct < 0.5 and snap.frames_bad <= 2:
+            quality = "good"
+        else:
+            quality = "fair" if missing_pct < 5.0 else "poor"
+        return LinkView(quality, detail, missing)
 
-    def add_marker(self, kind: str, note: str = "") -> Marker:
-        if kind not in MARKER_KINDS:
-            raise ValueError(f"marker kind must be one of {MARKER_KINDS}")
+    def _battery(self, snap: LiveSnapshot) -> int | None:
+        """The belt's own charge curve (as its Battery Service reports) where the feed
+        knows it, so the link line and the battery figure agree; else the LiPo curve."""
+        figures = self._figures()
+        if figures is not None and figures.battery_percent is not None:
+            return figures.battery_percent
+        return battery_pct(snap.battery_mv)
+
+    def _figures(self) -> LinkFigures | None:
+        link = getattr(self.feed, "link", None)
+        figures = link() if callable(link) else None
+        return figures if isinstance(figures, LinkFigures) else None
+
+    def marker_time(self) -> tuple[float, int]:
+        """(belt time, sample index) of a marker placed now: the newest frame shown."""
         snap = self._frame.snap if self._frame else self.feed.live.snapshot()
         t_s = (snap.last_index + 1) / float(snap.rate_hz) if snap.last_index >= 0 else 0.0
-        marker = Marker(t_s, max(0, snap.last_index), kind, note)
+        return t_s, max(0, snap.last_index)
+
+    def add_marker(self, kind: str, note: str = "",
+                   at: tuple[float, int] | None = None) -> Marker:
+        """A coach marker now, or `at` an earlier `marker_time()` (a note is stamped
+        when the coach starts typing it, not when it is saved)."""
+        if kind not in MARKER_KINDS:
+            raise ValueError(f"marker kind must be one of {MARKER_KINDS}")
+        t_s, index = at if at is not None else self.marker_time()
+        marker = Marker(t_s, index, kind, note)
         self.markers.append(marker)
         text = f": {note}" if note else ""
         self.message = f"marker {kind.upper()} at {t_s:.1f} s{text}"

@@ -2,7 +2,8 @@
 
 A small JSON file in the config directory (`~/.config/levelbelt/dashboard.json`, or
 `$LEVELBELT_CONFIG_DIR`), written atomically and private (0600). Sessions recorded from
-the dashboard go to `sessions/` in the same directory. A file that does not
+the dashboard are user data, kept apart in `levelbelt.history.sessions_dir()`
+(`~/.local/share/levelbelt/sessions`). A file that does not
 parse is never overwritten: it is kept as `dashboard.json.bad` before the next save.
 No Textual here, so the rules are tested on their own.
 """

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Digits, Footer, Label, ProgressBar, Static
 
 from levelbelt.tui.belt_model import LEVEL_BAND_DEG, BeltFrame, BeltModel
+from levelbelt.tui.prefs import DEFAULT_PLAN
 from levelbelt.tui.screens.note import NoteScreen
 from levelbelt.tui.widgets.alert import DropAlertBar
 from levelbelt.tui.widgets.gauge import ObliquityGauge
@@ -29,18 +30,33 @@ if TYPE_CHECKING:
 POSITIONS = ("standing", "seated", "prone")
 
 
-def status_line(f: BeltFrame) -> str:
+def status_line(f: BeltFrame, width: int = 0) -> str:
+    """Link, battery, firmware, rate, belt time, frames, missing samples; on a narrow
+    screen (`width` columns) the frame counts, then the rate, then the firmware go
+    first, so what matters during a drill is never cut off."""
     s = f.snap
     fw = ".".join(map(str, s.firmware)) if s.firmware else "?"
     batt = f"battery {f.battery_pct}%" if f.battery_pct is not None else "battery ?"
     link = f.link.quality if f.link.detail == "no loss" else f"{f.link.quality} ({f.link.detail})"
-    return (f"link {link} · {batt} · belt fw {fw} · {s.rate_hz} Hz · "
-            f"t {f.t_s:.1f} s · frames {s.frames_ok} ok {s.frames_bad} bad · "
-            f"missing samples {s.samples_missing}")
+    parts = [(0, f"link {link}"), (0, batt), (2, f"belt fw {fw}"), (1, f"{s.rate_hz} Hz"),
+             (0, f"t {f.t_s:.1f} s"), (3, f"frames {s.frames_ok} ok {s.frames_bad} bad"),
+             (0, f"missing samples {f.link.samples_missing}")]
+    line = " · ".join(text for _, text in parts)
+    for rank in (3, 2, 1):
+        if not width or len(line) <= width:
+            break
+        parts = [(r, text) for r, text in parts if r < rank]
+        line = " · ".join(text for _, text in parts)
+    return line
 
 
-def banner_text(f: BeltFrame) -> str:
+def banner_text(f: BeltFrame, plan: str = "the plan") -> str:
+    """The phase in words, with the next key to press where there is one."""
     v = f.view
+    if v.kind == "idle" and f.session is None:
+        return f"{v.banner} · enter starts {plan}"
+    if v.kind == "done":
+        return f"{v.banner} · r reviews it"
     if v.kind in ("work", "rest") and v.rep_label == "rep":
         return f"{v.banner}   rep {v.rep}/{v.reps}"
     if v.kind == "hold" and v.stance in ("left", "right"):
@@ -160,14 +176,14 @@ class DrillScreen(Screen[None]):
     def show(self, f: BeltFrame, belts: int = 1) -> None:
         # Between the belt's frames (20 a second on USB) nothing on screen can change.
         key = (f.snap.last_index, f.alert, f.message, f.view, f.session, belts,
-               self.belt_index)
+               self.belt_index, self.size.width)
         if key == self._shown:
             return
         self._shown = key
         v = f.view
         which = f" ({self.belt_index + 1}/{belts}, tab: next)" if belts > 1 else ""
         set_text(self._topbar, f"LevelBelt · {f.label}{which} · ? help · q quit")
-        set_text(self._phase, banner_text(f))
+        set_text(self._phase, banner_text(f, self.dashboard.prefs.plan or DEFAULT_PLAN))
         self._phase.set_classes(v.kind)
         set_digits(self._timer, f"{v.remaining_s:4.1f}")
         set_digits(self._obl, f"{f.snap.obliquity_deg:+5.1f}")
@@ -183,9 +199,10 @@ class DrillScreen(Screen[None]):
             self._last_index = f.snap.last_index
             self._plot.show(f.snap.history_t_s, f.snap.history_obl_deg,
                             f.snap.history_tilt_deg, f.t_s, d.threshold_deg, f.snap.rate_hz)
-        self._scores.show(f.tallies, f.session.scores if f.session else None)
+        self._scores.show(f.tallies, f.session.scores if f.session else None,
+                          squeezing=v.exercise == "isometric")
         self._alert.show(f.alert, f.message)
-        set_text(self._status, status_line(f))
+        set_text(self._status, status_line(f, self._status.content_region.width))
 
     def _model(self) -> BeltModel | None:
         models = self.dashboard.models
@@ -203,9 +220,11 @@ class DrillScreen(Screen[None]):
         model = self._model()
         if model is None:
             return
+        at = model.marker_time()  # the moment the coach saw it, not when typed
+
         def done(text: str | None) -> None:
             if text is not None:
-                self.dashboard.add_marker(model, "note", text)
+                self.dashboard.add_marker(model, "note", text, at)
 
         self.app.push_screen(NoteScreen(), done)
 

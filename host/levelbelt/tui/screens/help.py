@@ -73,7 +73,7 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(where if where != last else "", key, what)
             last = where
         with VerticalScroll(id="help"):
-            yield Static("[b]LevelBelt keys[/b] · esc closes")
+            yield Static("[b]LevelBelt keys[/b] · ↑/↓ PgUp/PgDn scroll · esc closes")
             yield Static(table)
 
     def action_close(self) -> None:

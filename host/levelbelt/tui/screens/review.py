@@ -32,11 +32,13 @@ from levelbelt.history import (
 )
 from levelbelt.scoring import SessionSummary, Trend, TrendPoint, trend
 from levelbelt.tui import braille
+from levelbelt.tui.widgets.trace import Y_LIMIT_DEG, axis_labels
 
 if TYPE_CHECKING:
     from levelbelt.tui.app import DashboardApp
 
-PLOT_HEIGHT = 4
+PLOT_HEIGHT = 4  # rows of a hold's plot on an 80x24 terminal; more on a taller one
+PLOT_MAX_HEIGHT = 10
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -105,7 +107,13 @@ def trend_text(t: Trend) -> Text:
     return out
 
 
-def hold_plot(r: Review, k: int, width: int, threshold_deg: float) -> Text:
+def plot_height(screen_rows: int) -> int:
+    """Rows for a hold's plot: 4 at 24 rows, growing with the terminal, up to 10."""
+    return max(PLOT_HEIGHT, min(PLOT_MAX_HEIGHT, PLOT_HEIGHT + (screen_rows - 24) // 2))
+
+
+def hold_plot(r: Review, k: int, width: int, threshold_deg: float,
+              height: int = PLOT_HEIGHT) -> Text:
     w = r.windows[k]
     s = r.session.samples
     rate = r.session.header.rate_hz
@@ -114,7 +122,7 @@ def hold_plot(r: Review, k: int, width: int, threshold_deg: float) -> Text:
     lines = braille.render(
         [braille.Series(s.t_s[keep], s.obl_deg[keep], Style(color="cyan", bold=True)),
          braille.Series(s.t_s[keep], s.tilt_deg[keep], Style(color="magenta"))],
-        t1, t1 - t0, -12.0, 12.0, max(10, width - 6), PLOT_HEIGHT,
+        t1, t1 - t0, -Y_LIMIT_DEG, Y_LIMIT_DEG, max(10, width - 6), height,
         hlines=[braille.HLine(threshold_deg, Style(color="red", dim=True)),
                 braille.HLine(-threshold_deg, Style(color="red", dim=True)),
                 braille.HLine(0.0, Style(color="grey50", dim=True))],
@@ -122,18 +130,23 @@ def hold_plot(r: Review, k: int, width: int, threshold_deg: float) -> Text:
     label = "glute" if w.block_kind == "isometric" else "leg"
     drops = sum(1 for d in r.drops if w.start_s <= d.onset_s < w.end_s)
     score = next((h for h in r.holds if abs(h.start_s - w.start_s) < 1e-6), None)
+    rep = next((x for x in r.reps if abs(x.start_s - w.start_s) < 1e-6), None)
     head = Text(f"Hold {k + 1}/{len(r.windows)}: {w.side} {label}, {w.position}, "
                 f"{w.active_s:.0f} s, {w.outcome}", style="bold")
     if score is not None:
         head.append(f" · level {_num(score.in_band_pct)}% · {drops} drop"
                     f"{'s' if drops != 1 else ''} · score {_num(score.score)}")
+    elif rep is not None:  # a squeeze: how far the pelvis tilted back
+        head.append(f" · depth {_num(rep.posterior_change_deg, '{:.1f}')}° · "
+                    f"score {_num(rep.score)}")
     head.append_text(Text.from_markup(
-        "\n[cyan]━[/] obliquity  [magenta]━[/] tilt  [red]┄[/] threshold "
-        f"±{threshold_deg:g}°  [dim]·  \\[ ] other holds[/]"))
+        "\n[cyan]━[/] obliquity  [magenta]━[/] tilt  [red]┄[/] "
+        f"±{threshold_deg:g}° threshold  [dim]\\[ ] holds[/]"))
     out = Text(no_wrap=True, overflow="crop")
     out.append_text(head)
-    for line in lines:
-        out.append("\n      ")
+    labels = axis_labels(len(lines))
+    for row, line in enumerate(lines):
+        out.append(f"\n{labels.get(row, ''):>5} ", style="dim")
         out.append_text(line)
     return out
 
@@ -149,11 +162,19 @@ class ReviewScreen(Screen[None]):
     #r-problem { color: $warning; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Short words for the footer (it must fit 80 columns); the help says more.
         Binding("enter", "open", "Show session", show=False),
-        Binding("left_square_bracket", "hold(-1)", "Previous hold", key_display="["),
+        Binding("left_square_bracket", "hold(-1)", "Prev hold", key_display="[",
+                tooltip="Previous hold"),
         Binding("right_square_bracket", "hold(1)", "Next hold", key_display="]"),
-        Binding("o", "report", "Open HTML report"),
-        Binding("f5", "reload", "Reload list", key_display="F5"),
+        # Priority: the session list would take them otherwise; on 80x24 the hold plots,
+        # the trend and the markers are below the fold.
+        Binding("pagedown", "scroll_detail(1)", "More", key_display="PgDn", priority=True,
+                tooltip="Scroll the session down (the list keeps ↑/↓)"),
+        Binding("pageup", "scroll_detail(-1)", "Back up", key_display="PgUp", show=False,
+                priority=True, tooltip="Scroll the session up"),
+        Binding("o", "report", "Report", tooltip="Write and open the HTML report"),
+        Binding("f5", "reload", "Reload", key_display="F5", tooltip="Reload the list"),
     ]
 
     def __init__(self) -> None:
@@ -273,7 +294,15 @@ class ReviewScreen(Screen[None]):
         det = r.session.header.detector or {}
         threshold = float(det.get("threshold_cdeg", 500)) / 100.0
         width = self.query_one("#detail").size.width or 60
-        target.update(hold_plot(r, self.hold, width - 2, threshold))
+        target.update(hold_plot(r, self.hold, width - 2, threshold,
+                                plot_height(self.size.height)))
+
+    def on_resize(self) -> None:
+        self._show_hold()  # the plot is drawn for the width it has
+
+    def action_scroll_detail(self, step: int) -> None:
+        detail = self.query_one("#detail", VerticalScroll)
+        (detail.scroll_page_down if step > 0 else detail.scroll_page_up)(animate=False)
 
     def action_hold(self, step: int) -> None:
         if self.review is not None and self.review.windows:
@@ -294,5 +323,8 @@ class ReviewScreen(Screen[None]):
         except LevelBeltError as e:
             self.notify(str(e), severity="error")
             return
-        self.notify(f"report written: {out}")
-        webbrowser.open(out.resolve().as_uri())
+        if webbrowser.open(out.resolve().as_uri()):
+            self.notify(f"report written and opened: {out}")
+        else:
+            self.notify(f"report written: {out} (no web browser found to open it)",
+                        severity="warning")

@@ -57,13 +57,20 @@ class SettingsScreen(Screen[None]):
     SettingsScreen Input { height: 1; background: $boost; }
     SettingsScreen Input:focus { background: $accent 30%; }
     SettingsScreen Select { height: 1; }
+    SettingsScreen Select:focus > SelectCurrent { background: $accent 30%; }
     #settings-state { height: 2; padding: 0 2; margin: 1 0 0 0; }
     #settings-state.error { color: $error; text-style: bold; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save settings"),
-        Binding("escape", "revert", "Revert"),
+        Binding("ctrl+s", "save", "Save settings",
+                tooltip="Save settings and leave the field"),
+        Binding("escape", "revert", "Revert",
+                tooltip="Revert to the saved settings and leave the field"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loaded: tuple[object, ...] = ()  # the form as last loaded or saved
 
     @property
     def dashboard(self) -> DashboardApp:
@@ -74,8 +81,9 @@ class SettingsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("LevelBelt · settings", id="settings-top")
-        yield Static("Tab moves between fields, ctrl+s saves, esc reverts. The plan starts "
-                     "with enter on the drill screen.", id="settings-help")
+        yield Static("Tab moves between fields, ctrl+s saves, esc reverts; both leave the "
+                     "field so the screen keys work again. The plan starts with enter on "
+                     "the drill screen.", id="settings-help")
         with Grid(id="session"):
             yield Label("plan")
             yield Select([(n, n) for n in self._plans()], id="plan", compact=True,
@@ -104,10 +112,24 @@ class SettingsScreen(Screen[None]):
         return [*names, mine] if mine and mine not in names else names
 
     def on_mount(self) -> None:
-        self.action_revert()
+        self._load(self.dashboard.prefs)
 
     def action_revert(self) -> None:
-        prefs = self.dashboard.prefs
+        """Back to the saved settings, out of the field: a text field takes every
+        letter, so leaving it is what gives the screen keys (c k d v r s q ?) back."""
+        changed = self._changed()
+        self._load(self.dashboard.prefs)
+        self.set_focus(None)
+        self._state("unsaved changes dropped" if changed else "")
+
+    def _changed(self) -> bool:
+        return self._form_values() != self._loaded
+
+    def _form_values(self) -> tuple[object, ...]:
+        return tuple(w.value for w in self.query("CalmInput, Select").results()
+                     if isinstance(w, (CalmInput, Select)))
+
+    def _load(self, prefs: DashboardPrefs) -> None:
         for ex in EXERCISES:
             for side in SIDES:
                 d = prefs.detector_for(ex, side)
@@ -117,7 +139,7 @@ class SettingsScreen(Screen[None]):
         self.query_one("#plan", Select).value = prefs.plan or DEFAULT_PLAN
         self.query_one("#athlete", CalmInput).value = prefs.athlete
         self.query_one("#weaker", Select).value = prefs.weaker
-        self._state("")
+        self._loaded = self._form_values()
 
     def _state(self, text: str, error: bool = False) -> None:
         state = self.query_one("#settings-state", Static)
@@ -155,4 +177,6 @@ class SettingsScreen(Screen[None]):
             self._state(str(e), error=True)
             return
         self.dashboard.save_prefs(prefs)
+        self._loaded = self._form_values()
+        self.set_focus(None)
         self._state(f"saved to {self.dashboard.store.path}")

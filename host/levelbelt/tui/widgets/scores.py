@@ -16,19 +16,26 @@ from levelbelt.scoring import SessionScores
 from levelbelt.tui.tally import SideTally
 
 
-def side_line(tally: SideTally, compact: bool = False) -> str:
-    parts = []
+def side_line(tally: SideTally, compact: bool = False, squeezing: bool = False) -> str:
+    """The leg's running figures. The exercise under way comes first (`squeezing`: the
+    squeezes, else the holds), so a narrow column cuts off the other one, never it."""
+    holds = []
     pct = tally.in_band_pct
     if pct is not None:
-        parts.append(f"{pct:3.0f}% level")
-        parts.append(f"{tally.drops} drop{'s' if tally.drops != 1 else ''}")
+        holds.append(f"{pct:3.0f}% level")
+        holds.append(f"{tally.drops} drop{'s' if tally.drops != 1 else ''}")
         if tally.drops:
-            parts.append(f"{tally.peak_drop_deg:.1f}°" if compact
+            holds.append(f"{tally.peak_drop_deg:.1f}°" if compact
                          else f"peak {tally.peak_drop_deg:.1f}°")
+    squeezes = []
     squeeze = tally.mean_squeeze_deg
-    if squeeze is not None and not (compact and parts):
+    if squeeze is not None:
         noun = "squeeze" if tally.squeezes == 1 else "squeezes"
-        parts.append(f"{tally.squeezes} {noun} {squeeze:.1f}° back")
+        squeezes.append(f"{tally.squeezes} {noun} {squeeze:.1f}° back")
+    if squeezing and squeezes and holds:
+        holds[0] = holds[0].lstrip()  # the width is kept steady only at the line's start
+    first, then = (squeezes, holds) if squeezing else (holds, squeezes)
+    parts = first if compact and first else first + then
     return " · ".join(parts) if parts else "—"
 
 
@@ -64,8 +71,10 @@ class SideScores(Static):
         super().__init__("", id=id)
         self._shown: tuple[object, ...] | None = None
 
-    def show(self, tallies: dict[str, SideTally], scores: SessionScores | None = None) -> None:
-        key = (side_line(tallies["left"]), side_line(tallies["right"]), id(scores))
+    def show(self, tallies: dict[str, SideTally], scores: SessionScores | None = None,
+             squeezing: bool = False) -> None:
+        key = (side_line(tallies["left"], squeezing=squeezing),
+               side_line(tallies["right"], squeezing=squeezing), id(scores))
         if key == self._shown:
             return
         self._shown = key

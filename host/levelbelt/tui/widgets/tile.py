@@ -7,7 +7,7 @@ athlete dropped from across the room.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Static
 
 from levelbelt.tui.belt_model import LEVEL_BAND_DEG, BeltFrame
@@ -24,7 +24,9 @@ class BeltTile(Vertical):
     BeltTile.alert { background: $error-darken-2; border: heavy $error; }
     BeltTile.alert.dim { background: $error-darken-3; }
     BeltTile .tile-phase { height: 1; text-style: bold; }
+    BeltTile .tile-numbers { height: 3; }
     BeltTile Digits { width: auto; }
+    BeltTile .tile-unit { width: auto; color: $text-muted; padding: 0 0 0 2; }
     BeltTile .tile-line { height: 1; color: $text-muted; }
     BeltTile ObliquityGauge { height: 1; }
     BeltTile TracePlot { height: 1fr; min-height: 0; margin: 0; }
@@ -37,7 +39,9 @@ class BeltTile(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="tile-phase")
-        yield Digits("+0.0", classes="tile-obl")
+        with Horizontal(classes="tile-numbers"):
+            yield Digits("+0.0", classes="tile-obl")
+            yield Static("\nobliquity °\n+ right high", classes="tile-unit")
         yield ObliquityGauge()
         yield Static("", classes="tile-line tile-left")
         yield Static("", classes="tile-line tile-right")
@@ -75,8 +79,10 @@ class BeltTile(Vertical):
         self.set_class(f.alert is not None and not f.alert.flash_on, "dim")
         set_digits(self._obl, f"{f.snap.obliquity_deg:+5.1f}")
         self._gauge.show(f.snap.obliquity_deg, f.detector.threshold_deg, LEVEL_BAND_DEG)
-        set_text(self._left, f"L  {side_line(f.tallies['left'], compact=True)}")
-        set_text(self._right, f"R  {side_line(f.tallies['right'], compact=True)}")
+        squeezing = v.exercise == "isometric"
+        for name, row in (("left", self._left), ("right", self._right)):
+            figures = side_line(f.tallies[name], compact=True, squeezing=squeezing)
+            set_text(row, f"{name[0].upper()}  {figures}")
         batt = f"{f.battery_pct}%" if f.battery_pct is not None else "?"
         set_text(self._link, f"link {f.link.quality} · battery {batt}")
         if f.snap.last_index != self._last_index and self._plot.size.height:

@@ -29,6 +29,8 @@ _EMPTY = np.zeros(0, dtype=np.float64)
 
 
 def axis_labels(height: int) -> dict[int, str]:
+    if height < 2:  # one row holds the whole axis
+        return {0: f"±{Y_LIMIT_DEG:.0f}°"}
     labels = {0: f"+{Y_LIMIT_DEG:.0f}°", height - 1: f"-{Y_LIMIT_DEG:.0f}°"}
     if height >= 3:
         labels[int(np.rint((4 * height - 1) / 2)) // 4] = "0°"
