@@ -1,9 +1,9 @@
 """The belt's edges in the firmware path benchmark (firmware_path_mpy.py imports this).
 
 * The haptics decision: `attach_haptics(p, sink)` gives a pipeline the real
-  belt.haptics.Haptics on two no-op motors as its cue hook, and `step(p)` runs the
-  haptics service with the clock advanced one 10 ms sample period, as the main loop does
-  once per pass. The path loops call it after every sample.
+  belt.haptics.Haptics on two no-op motors as its cue hook, and a clock (`p.ticks`) the
+  path loops advance one 10 ms sample period before the haptics service of each pass, as
+  the main loop does.
 * The FIFO read: `measure_edges(...)` times each IMU driver's `drain` on a replay bus
   that serves real FIFO bytes (one sample per drain, the worst case of a 5 ms loop at
   100 Hz), net of the replay bus itself, and states the I2C bus time those transfers
@@ -58,13 +58,6 @@ def attach_haptics(p, sink):
     p.on_cue = CueToHaptics(sink, p.haptics).cue
 
 
-def step(p):
-    """One loop pass of haptics work (call after each sample)."""
-    t = p.ticks
-    t.ms += PERIOD_MS
-    p.haptics.service(t.ms)
-
-
 # ------------------------------------------------------------------ IMU drivers
 
 
@@ -109,23 +102,29 @@ class Null:
         pass
 
 
+def _record(kind, i, vals, out):
+    """Append sample i's counts (ax, ay, az, gx, gy, gz) to `out` as the chip's FIFO lays
+    them out: the MPU-6050's 12 big-endian bytes, or the LSM6DSOX's tagged gyro word then
+    accel word (little-endian, tag counter i & 3)."""
+    if kind == "mpu":
+        for v in vals:
+            out.append((v >> 8) & 0xFF)
+            out.append(v & 0xFF)
+    else:
+        slot = i & 3
+        for tag, part in ((_lsm.TAG_GYRO, vals[3:]), (_lsm.TAG_ACCEL, vals[:3])):
+            out.append((tag << 3) | (slot << 1))
+            for v in part:
+                out.append(v & 0xFF)
+                out.append((v >> 8) & 0xFF)
+
+
 def _records(kind, n):
     """n samples of FIFO bytes as each chip lays them out (varied values)."""
     out = bytearray()
     for i in range(n):
-        vals = (i * 37 % 2000 - 1000, 8192 - i % 50, i * 13 % 400 - 200,
-                i * 7 % 600 - 300, 150 - i % 300, i % 90 - 45)
-        if kind == "mpu":
-            for v in vals:
-                out.append((v >> 8) & 0xFF)
-                out.append(v & 0xFF)
-        else:
-            slot = i & 3
-            for tag, part in ((_lsm.TAG_GYRO, vals[3:]), (_lsm.TAG_ACCEL, vals[:3])):
-                out.append((tag << 3) | (slot << 1))
-                for v in part:
-                    out.append(v & 0xFF)
-                    out.append((v >> 8) & 0xFF)
+        _record(kind, i, (i * 37 % 2000 - 1000, 8192 - i % 50, i * 13 % 400 - 200,
+                          i * 7 % 600 - 300, 150 - i % 300, i % 90 - 45), out)
     return out
 
 
@@ -151,12 +150,16 @@ class _Clock:
         pass
 
 
-def _driver(kind, per_drain):
-    bus = ReplayBus(kind, per_drain)
+def _on_bus(kind, bus):
+    """The kind's driver on `bus`, configured for 100 Hz; (driver, bus)."""
     clock = _Clock()
     d = _mpu.MPU6050(bus, clock, 0x68) if kind == "mpu" else _lsm.LSM6DSOX(bus, clock, 0x6A)
     d.configure(100)
     return d, bus
+
+
+def _driver(kind, per_drain):
+    return _on_bus(kind, ReplayBus(kind, per_drain))
 
 
 def loop_drain(d, n, sink):
@@ -282,25 +285,10 @@ class TrackBus:
         self.kind = kind
         per = _mpu.RECORD if kind == "mpu" else 2 * _lsm.WORD
         self.size = track.n
-        data = bytearray(per * track.n)
+        data = bytearray()
         for j in range(track.n):
-            c = _chip_counts(kind, track.ax[j], track.ay[j], track.az[j], track.gx[j],
-                             track.gy[j], track.gz[j])
-            o = j * per
-            if kind == "mpu":
-                for v in c:
-                    data[o] = (v >> 8) & 0xFF
-                    data[o + 1] = v & 0xFF
-                    o += 2
-            else:
-                slot = j & 3
-                for tag, part in ((_lsm.TAG_GYRO, c[3:]), (_lsm.TAG_ACCEL, c[:3])):
-                    data[o] = (tag << 3) | (slot << 1)
-                    o += 1
-                    for v in part:
-                        data[o] = v & 0xFF
-                        data[o + 1] = (v >> 8) & 0xFF
-                        o += 2
+            _record(kind, j, _chip_counts(kind, track.ax[j], track.ay[j], track.az[j],
+                                          track.gx[j], track.gy[j], track.gz[j]), data)
         self.data = data
         mv = memoryview(data)
         self.views = [mv[j * per:(j + 1) * per] for j in range(track.n)]
@@ -338,11 +326,7 @@ class TrackBus:
 
 
 def track_driver(kind, track):
-    bus = TrackBus(kind, track)
-    clock = _Clock()
-    d = _mpu.MPU6050(bus, clock, 0x68) if kind == "mpu" else _lsm.LSM6DSOX(bus, clock, 0x6A)
-    d.configure(100)
-    return d, bus
+    return _on_bus(kind, TrackBus(kind, track))
 
 
 def loop_sample_path(d, p, n):

@@ -117,7 +117,9 @@ class Alignment:
 
         Per sample, so fixedmath's `isqrt` and `atan2_cdeg` are written out here (the
         same integer steps, bit for bit; tests hold them to the functions): calls cost
-        more than the arithmetic on the bytecode interpreter.
+        more than the arithmetic on the bytecode interpreter. The tilt and obliquity
+        blocks below are deliberately two copies: folding them into one loop costs
+        about 28 bytecode instructions per sample (benchmarks/firmware_path.py).
         """
         fx, fy, fz, rx, ry, rz, ux, uy, uz = self._rows
         gf = (fx * x + fy * y + fz * z) >> _Q

@@ -28,6 +28,7 @@ from belt import align as _align
 from belt import detector as _det
 from belt import haptics as _hap
 from belt import protocol as _p
+from belt.pipeline import POSITIONS
 
 try:
     from micropython import const
@@ -38,7 +39,6 @@ except ImportError:  # CPython
 CMD_HEAD_LEN = const(9)  # header 4 + command 1 + counter 4
 FRAME_MIN = const(25)  # CMD_HEAD_LEN + the 16-byte tag: a command without args
 STILL_WINDOW_MS = const(500)
-POSITION_MAX = const(2)
 
 # Fixed length of each command's args (bytes).
 ARGS_LEN = {
@@ -170,7 +170,7 @@ class Commands:
             return _p.ST_OK
         # CAPTURE_NEUTRAL or CALIBRATE_GYRO
         position = buf[a] if cmd == _p.CMD_CAPTURE_NEUTRAL else b.pipeline.position
-        if position > POSITION_MAX:
+        if position >= POSITIONS:
             return _p.ST_OUT_OF_RANGE
         if not b.ready():
             return _p.ST_UNAVAILABLE

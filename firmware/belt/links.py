@@ -123,12 +123,8 @@ class Links:
 
     def _send_calibration(self, encoder):
         p = self.app.pipeline
-        if p.state != STATE_RUNNING:
-            return
-        f = p.filter
-        a = p.align
-        encoder.calibration((f.bias_x, f.bias_y, f.bias_z), (a.ux, a.uy, a.uz),
-                            a.mount_error_cdeg, p.position, p.cal_flags())
+        if p.state == STATE_RUNNING:
+            p.send_calibration(encoder)
 
     # ------------------------------------------------------------- main loop
 

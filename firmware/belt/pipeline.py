@@ -116,6 +116,14 @@ class Pipeline:
         p = self.position
         return 0 if 0 <= p < POSITIONS and self.neutral_ok[p] else _p.CAL_NEUTRAL_NEEDED
 
+    def send_calibration(self, enc):
+        """A CALIBRATION frame on `enc`: gyro bias, neutral up vector, mount error,
+        position and flags as they are now."""
+        f = self.filter
+        a = self.align
+        enc.calibration((f.bias_x, f.bias_y, f.bias_z), (a.ux, a.uy, a.uz),
+                        a.mount_error_cdeg, self.position, self.cal_flags())
+
     def recalibrate(self, position=0, with_bias=False, neutral=True):
         """Start a new neutral capture (re-zero between positions); angles keep flowing.
 
@@ -160,10 +168,7 @@ class Pipeline:
         self._recapturing = False
         enc = self.encoder
         if enc is not None:
-            f = self.filter
-            enc.calibration((f.bias_x, f.bias_y, f.bias_z), (self.align.ux, self.align.uy,
-                            self.align.uz), self.align.mount_error_cdeg, self.position,
-                            self.cal_flags())
+            self.send_calibration(enc)
             if not quiet:
                 enc.event(_p.EV_CALIBRATED, self.position, self.index, self.index, 0)
         return not quiet
@@ -175,10 +180,7 @@ class Pipeline:
         self._refresh_until = self.index + BIAS_REFRESH_S * self.rate_hz
         enc = self.encoder
         if enc is not None:
-            f = self.filter
-            a = self.align
-            enc.calibration((f.bias_x, f.bias_y, f.bias_z), (a.ux, a.uy, a.uz),
-                            a.mount_error_cdeg, self.position, self.cal_flags())
+            self.send_calibration(enc)
             enc.event(_p.EV_CALIBRATED, self.position, self.index, self.index, 0)
 
     def _send_event(self, enc, ev, index):

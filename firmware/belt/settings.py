@@ -41,6 +41,7 @@ from errno import EEXIST
 from belt import detector as _det
 from belt.align import MOUNT_DEFAULT, parse_mount
 from belt.fixedmath import ONE
+from belt.pipeline import POSITIONS  # 0 standing, 1 seated, 2 prone
 from belt.protocol import crc16
 
 try:
@@ -60,7 +61,6 @@ MISSING = const(1)  # no file yet: factory defaults (first start)
 CORRUPT = const(2)  # unreadable (size, magic, format or CRC): factory defaults
 INVALID = const(3)  # intact but a value is out of range: factory defaults
 
-POSITIONS = const(3)  # 0 standing, 1 seated, 2 prone
 RATES_HZ = (100, 200)
 BIAS_MAX = const(5120)  # 20 deg/s in 1/256 deg/s: beyond that it is not a bias
 _NORM_TOL = ONE * ONE // 10  # |up|^2 within 10 % of 1

@@ -31,6 +31,15 @@ STATUS_EVERY_S = 5.0
 SIM_BATTERY_MV = 3990  # a charged LiPo under load; drains 1 mV per simulated minute
 
 
+def send_status(belt: SimulatedBelt, battery_mv: int) -> None:
+    """A STATUS frame from the simulated belt's pipeline, as the firmware sends one."""
+    pipe: Any = belt.pipeline
+    d = pipe.detector
+    belt.encoder.status(pipe.state, d.stance, battery_mv, 0, d.threshold_cdeg,
+                        (d.dwell_samples * 1000) // belt.rate_hz, d.release_cdeg,
+                        max(0, pipe.index))
+
+
 @dataclass
 class DemoRig:
     """A running simulated belt plus the host side reading it over a pty."""
@@ -113,12 +122,8 @@ class DemoRig:
             belt.step(USB_BATCH)
 
     def _send_status(self) -> None:
-        pipe: Any = self.belt.pipeline
-        d = pipe.detector
         minutes = self.belt.samples_sent // (60 * RATE_HZ)
-        self.belt.encoder.status(pipe.state, d.stance, SIM_BATTERY_MV - minutes, 0,
-                                 d.threshold_cdeg, (d.dwell_samples * 1000) // RATE_HZ,
-                                 d.release_cdeg, max(0, pipe.index))
+        send_status(self.belt, SIM_BATTERY_MV - minutes)
 
     def capture_neutral(self, position: int) -> None:
         """Start a neutral capture; the belt answers with CALIBRATED, or MOVING if refused."""

@@ -125,8 +125,7 @@ def key_name_for(kind: str, name: str) -> str | None:
     the name) the one belt provisioned on this host, if there is exactly one."""
     if kind == "ble":
         return name
-    folder = keys.belts_dir()
-    names = sorted(k.stem for k in folder.glob("*.key")) if folder.is_dir() else []
+    names = keys.stored_belts()
     return names[0] if len(names) == 1 else None
 
 

@@ -26,6 +26,7 @@ from levelbelt.errors import ConfigError, LevelBeltError, LinkError
 from levelbelt.history import athlete_history, list_sessions, sessions_dir
 from levelbelt.live_session import LiveSession, SessionView
 from levelbelt.plans import ExpandedPlan, PlannedPhase, expand, format_duration, resolve_plan
+from levelbelt.review import num
 from levelbelt.scoring import SessionSummary
 from levelbelt.sim.drill_athlete import LEAD_S, athlete_script
 from levelbelt.weaker_side import resolve_weaker_side
@@ -77,10 +78,6 @@ def describe_hold(phase: PlannedPhase, total: int, number: int) -> str:
     return f"hold {number}/{total}: {what}, {phase.planned_s:g} s"
 
 
-def _fmt(v: float | None) -> str:
-    return "-" if v is None else f"{v:.0f}"
-
-
 def summary_lines(summary: SessionSummary | None) -> list[str]:
     if summary is None:
         return ["no scores (the session ended before any hold)"]
@@ -88,7 +85,7 @@ def summary_lines(summary: SessionSummary | None) -> list[str]:
     for metric in ("stability", "activation"):
         left, right = (summary.side_value(metric, s) for s in ("left", "right"))
         if left is not None or right is not None:
-            out.append(f"{metric} (0-100): left {_fmt(left)}, right {_fmt(right)}")
+            out.append(f"{metric} (0-100): left {num(left)}, right {num(right)}")
     if summary.lsi is None:
         out.append("LSI: not available (needs both sides scored)")
     elif summary.flagged_side is not None:

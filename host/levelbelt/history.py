@@ -16,12 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-import numpy as np
-
 from levelbelt.errors import LevelBeltError
 from levelbelt.scoring import (
     DropEvent,
-    Gap,
     HoldScore,
     HoldWindow,
     RepScore,
@@ -30,6 +27,7 @@ from levelbelt.scoring import (
     SideScore,
     TrendPoint,
     hold_windows,
+    sample_holes,
     score_session,
 )
 from levelbelt.session import (
@@ -158,16 +156,6 @@ def _drops(session: Session) -> list[DropEvent]:
     return drops
 
 
-def _holes(session: Session) -> list[Gap]:
-    """Spans with no samples (link gaps the resend could not fill), for rescoring."""
-    t = session.samples.t_s
-    if t.size < 2:
-        return []
-    dt = 1.0 / session.header.rate_hz
-    jumps = np.nonzero(np.diff(t) > 1.5 * dt)[0]
-    return [Gap(float(t[k]) + dt, float(t[k + 1])) for k in jumps]
-
-
 def _scoring_config(header: SessionHeader) -> ScoringConfig:
     """Scoring as the session's plan asked for it (its LSI flag); defaults otherwise."""
     pct = header.plan.get("asymmetry_pct") if header.plan is not None else None
@@ -217,9 +205,9 @@ def review_session(session: Session) -> Review:
         # An unfinished session (writer stopped mid-session): score what is there.
         s = session.samples
         try:
-            scores = score_session(s.t_s, s.tilt_deg, s.obl_deg, events,
-                                   rate_hz=session.header.rate_hz, drops=drops,
-                                   gaps=_holes(session), end_s=end_s,
+            rate = session.header.rate_hz
+            scores = score_session(s.t_s, s.tilt_deg, s.obl_deg, events, rate_hz=rate,
+                                   drops=drops, gaps=sample_holes(s.t_s, rate), end_s=end_s,
                                    config=_scoring_config(session.header))
         except (LevelBeltError, ValueError):
             scores = None

@@ -55,6 +55,12 @@ def has_key(name: str) -> bool:
     return key_path(name).exists()
 
 
+def stored_belts() -> list[str]:
+    """Names of the belts with a key on this host, sorted."""
+    folder = belts_dir()
+    return sorted(k.stem for k in folder.glob("*.key")) if folder.is_dir() else []
+
+
 def load_key(name: str) -> bytes:
     """The belt's key; a clear error when it was never provisioned here or is damaged."""
     path = key_path(name)

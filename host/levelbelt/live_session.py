@@ -36,6 +36,8 @@ from numpy.typing import NDArray
 
 from levelbelt import protocol as p
 from levelbelt.engine import (
+    STANCE_LEFT,
+    STANCE_RIGHT,
     CaptureNeutral,
     Cue,
     Done,
@@ -50,7 +52,14 @@ from levelbelt.errors import LevelBeltError
 from levelbelt.feeds import BeltFeed
 from levelbelt.live import BeltRestarted, LinkGap, LiveItem
 from levelbelt.plans import ExpandedPlan
-from levelbelt.scoring import DropEvent, Gap, ScoringConfig, SessionScores, score_session
+from levelbelt.scoring import (
+    DropEvent,
+    Gap,
+    ScoringConfig,
+    SessionScores,
+    sample_holes,
+    score_session,
+)
 from levelbelt.session import (
     SessionMeta,
     SessionWriter,
@@ -61,7 +70,6 @@ from levelbelt.session import (
 from levelbelt.weaker_side import Side
 
 SIDE_NAMES: dict[int, Side] = {1: "left", 2: "right"}
-STANCE_LEFT, STANCE_RIGHT = 1, 2
 DetectorFor = Callable[[str, str], tuple[int, int, int]]
 """(exercise, stance side) -> (threshold 0.01°, dwell ms, release 0.01°)."""
 
@@ -117,12 +125,6 @@ class _Samples:
             self._chunks = [a[:, first]]
         a = self._chunks[0]
         return a[0], a[1], a[2]
-
-    def gaps(self, rate_hz: float) -> list[Gap]:
-        """Holes between the samples received (what no resend filled)."""
-        t = self.arrays()[0]
-        jumps = np.nonzero(np.diff(t) > 1.5 / rate_hz)[0]
-        return [Gap(float(t[k]) + 1.0 / rate_hz, float(t[k + 1])) for k in jumps]
 
 
 class LiveSession:
@@ -411,7 +413,7 @@ class LiveSession:
     def _score_async(self, final: bool) -> None:
         t, tilt, obl = self._samples.arrays()
         args = (t.copy(), tilt.copy(), obl.copy(), tuple(self._events), tuple(self._drops),
-                tuple(self._samples.gaps(self._rate)), final)
+                tuple(sample_holes(t, self._rate)), final)
         threading.Thread(target=self._score, args=args, name="scoring", daemon=True).start()
 
     def _score(self, t: NDArray[np.float64], tilt: NDArray[np.float64],

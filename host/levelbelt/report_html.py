@@ -28,25 +28,35 @@ import numpy as np
 
 from levelbelt import __version__
 from levelbelt.errors import InputFileError, LevelBeltError
+from levelbelt.firmware import belt_module
 from levelbelt.history import Review
-from levelbelt.plans import format_duration
+from levelbelt.plans import DEFAULT_ASYMMETRY_PCT, format_duration
 from levelbelt.review import (
     Reviewed,
     flag_text,
     history_of,
     hold_line,
+    num,
     raise_for_errors,
     read_one,
     side_rows,
     trend_for,
 )
-from levelbelt.scoring import HoldScore, HoldWindow, RepScore, SessionSummary, Trend
+from levelbelt.scoring import (
+    HoldScore,
+    HoldWindow,
+    RepScore,
+    ScoringConfig,
+    SessionSummary,
+    Trend,
+)
 from levelbelt.session.export import OutputExistsError
 from levelbelt.svgplot import Chart, bars
 
 FILE_MODE = 0o600
-DEFAULT_THRESHOLD_DEG = 5.0  # the belt's default drop threshold, when the header has none
-BAND_DEG = 3.0  # the single-leg "level" band (docs/scoring.md)
+# The belt's default drop threshold, when the header has none.
+DEFAULT_THRESHOLD_DEG = belt_module("detector").DEFAULT_THRESHOLD_CDEG / 100.0
+BAND_DEG = ScoringConfig.band_deg  # the single-leg "level" band (docs/scoring.md)
 CONTEXT_S = 1.0  # shown before and after each hold
 DISCLAIMER = (
     "LevelBelt is a training aid, not a medical device: it does not diagnose, treat or "
@@ -99,10 +109,6 @@ svg .bar-label, svg .bar-value { fill: #1a202c; font-size: 12px; }
 def esc(value: object) -> str:
     """Text from the file (or anything else) made safe for HTML text and attributes."""
     return escape(str(value), quote=True)
-
-
-def _n(v: float | None, fmt: str = "{:.0f}") -> str:
-    return "-" if v is None else fmt.format(v)
 
 
 # ----------------------------------------------------------------------------- sections
@@ -163,7 +169,7 @@ def _side_section(r: Review) -> str:
         out.append('<p class="hint">Scored on review from the samples and events: the '
                    "file ends without scores of its own.</p>")
     out.append(_side_bars(s))
-    pct = s.asymmetry_pct if s is not None else 15.0
+    pct = s.asymmetry_pct if s is not None else DEFAULT_ASYMMETRY_PCT
     out.append('<p class="hint">Limb Symmetry Index (LSI) = weaker side &divide; stronger '
                f"side &times; 100. A side is flagged when it is more than {pct:g} % below "
                f"the other (LSI below {100 - pct:g}); the dashed line on the bars is that "
@@ -199,16 +205,16 @@ def _trend_section(t: Trend | None, pct: float) -> str:
     chart.hline(100.0 - pct, "threshold", f"LSI {100 - pct:g}: flag below")
     xs: list[float | None] = [float(k) for k in range(n)]
     for series, cls in ((t.left, "left"), (t.right, "right"), (t.lsi, "lsi")):
-        tips = [f"{lab}: {cls} {_n(v)}" for lab, v in zip(t.labels, series, strict=True)]
+        tips = [f"{lab}: {cls} {num(v)}" for lab, v in zip(t.labels, series, strict=True)]
         chart.points(xs, list(series), cls, tips)
     every = max(1, n // 6)
     ticks = [(float(k), t.labels[k][5:16]) for k in range(0, n, every)]
     chart.axes("session", "score / LSI", ticks)
-    rows = "".join(f"<tr><td>{esc(lab)}</td><td>{_n(a)}</td><td>{_n(b)}</td><td>{_n(c)}</td>"
+    rows = "".join(f"<tr><td>{esc(lab)}</td><td>{num(a)}</td><td>{num(b)}</td><td>{num(c)}</td>"
                    "</tr>" for lab, a, b, c in zip(t.labels, t.left, t.right, t.lsi,
                                                    strict=True))
-    slope = (f"<tr><td>slope / session</td><td>{_n(t.left_slope, '{:+.1f}')}</td>"
-             f"<td>{_n(t.right_slope, '{:+.1f}')}</td><td>{_n(t.lsi_slope, '{:+.1f}')}</td></tr>")
+    slope = (f"<tr><td>slope / session</td><td>{num(t.left_slope, '{:+.1f}')}</td>"
+             f"<td>{num(t.right_slope, '{:+.1f}')}</td><td>{num(t.lsi_slope, '{:+.1f}')}</td></tr>")
     legend = ('<p class="legend"><span><i class="swatch" style="background:#3182ce"></i>left'
               '</span><span><i class="swatch" style="background:#dd6b20"></i>right</span>'
               '<span><i class="swatch" style="background:#4a5568"></i>LSI</span></p>')
@@ -319,7 +325,7 @@ def render(item: Reviewed, t: Trend | None) -> str:
     if problems:
         parts.append('<div class="problems"><b>This file is damaged</b>: what could be read '
                      f"is shown; these lines were not.<ul>{problems}</ul></div>")
-    pct = r.summary.asymmetry_pct if r.summary else 15.0
+    pct = r.summary.asymmetry_pct if r.summary else DEFAULT_ASYMMETRY_PCT
     parts += ["<h2>Session</h2>", _details(item, r), _side_section(r), _trend_section(t, pct),
               _holds_section(r, threshold), _markers(r),
               f'<footer><p class="hint">Made by levelbelt {esc(__version__)} from '

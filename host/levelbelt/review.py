@@ -136,7 +136,8 @@ def history_of(item: Reviewed) -> list[Reviewed]:
 
 # ----------------------------------------------------------------------------- text
 
-def _n(v: float | None, fmt: str = "{:.0f}") -> str:
+def num(v: float | None, fmt: str = "{:.0f}") -> str:
+    """A score or figure as text; "-" when there is none."""
     return "-" if v is None else fmt.format(v)
 
 
@@ -166,7 +167,7 @@ def side_rows(r: Review) -> list[tuple[str, list[str]]]:
     def row(label: str, attr: str, fmt: str = "{:.0f}") -> None:
         values = [getattr(by[n], attr) for n in names]
         if any(v is not None and v != 0 for v in values):
-            rows.append((label, [_n(v, fmt) for v in values]))
+            rows.append((label, [num(v, fmt) for v in values]))
 
     row("stability (0-100)", "stability")
     row("single-leg time (s)", "hold_s")
@@ -199,22 +200,22 @@ def hold_line(h: HoldScore | RepScore) -> list[str]:
     if isinstance(h, RepScore):
         what, position = "squeeze", h.position
         seconds = h.end_s - h.start_s
-        figures = (f"depth {_n(h.posterior_change_deg, '{:.1f}')}°, reached in "
-                   f"{_n(h.time_to_reach_s, '{:.1f}')} s, steadiness "
-                   f"{_n(h.steadiness_sd_deg, '{:.2f}')}°")
+        figures = (f"depth {num(h.posterior_change_deg, '{:.1f}')}°, reached in "
+                   f"{num(h.time_to_reach_s, '{:.1f}')} s, steadiness "
+                   f"{num(h.steadiness_sd_deg, '{:.2f}')}°")
     else:
         what, position = "stance", "standing"
         seconds = h.active_s
         first = "" if h.time_to_first_drop_s is None else \
             f" (first at {h.time_to_first_drop_s:.1f} s)"
-        figures = (f"level {_n(h.in_band_pct)}%, {h.drops} drop{'s' if h.drops != 1 else ''}"
-                   f"{first}, RMS {_n(h.rms_obliquity_deg, '{:.1f}')}°, peak drop "
-                   f"{_n(h.peak_drop_deg, '{:.1f}')}°, sway "
-                   f"{_n(h.sway_velocity_dps, '{:.1f}')}°/s")
+        figures = (f"level {num(h.in_band_pct)}%, {h.drops} drop{'s' if h.drops != 1 else ''}"
+                   f"{first}, RMS {num(h.rms_obliquity_deg, '{:.1f}')}°, peak drop "
+                   f"{num(h.peak_drop_deg, '{:.1f}')}°, sway "
+                   f"{num(h.sway_velocity_dps, '{:.1f}')}°/s")
     if h.flags:
         figures += f"; {', '.join(h.flags)}"
     return [_mmss(h.start_s), what, h.side, position, f"{seconds:.0f}", h.outcome,
-            _n(h.score), figures]
+            num(h.score), figures]
 
 
 def trend_lines(t: Trend, athlete: str) -> list[str]:
@@ -224,10 +225,10 @@ def trend_lines(t: Trend, athlete: str) -> list[str]:
     out = [f"trend for {athlete}: {t.metric}, {n} session{'s' if n != 1 else ''}"]
     rows = [["session", "left", "right", "LSI"]]
     for k, label in enumerate(t.labels):
-        rows.append([label, _n(t.left[k]), _n(t.right[k]), _n(t.lsi[k])])
+        rows.append([label, num(t.left[k]), num(t.right[k]), num(t.lsi[k])])
     if n >= 2:
-        rows.append(["slope / session", _n(t.left_slope, "{:+.1f}"),
-                     _n(t.right_slope, "{:+.1f}"), _n(t.lsi_slope, "{:+.1f}")])
+        rows.append(["slope / session", num(t.left_slope, "{:+.1f}"),
+                     num(t.right_slope, "{:+.1f}"), num(t.lsi_slope, "{:+.1f}")])
     out += _table(rows)
     out.append(f"  minimal detectable change: {t.mdc_note}")
     if t.last_change_real:
@@ -292,9 +293,9 @@ def list_text(items: Sequence[Reviewed], folder: Path) -> str:
         rows.append([
             _label(item.created), item.athlete or "?", item.plan,
             _mmss(item.review.session.duration_s), metric or "-",
-            _n(s.side_value(metric, "left") if s and metric else None),
-            _n(s.side_value(metric, "right") if s and metric else None),
-            _n(s.lsi if s else None),
+            num(s.side_value(metric, "left") if s and metric else None),
+            num(s.side_value(metric, "right") if s and metric else None),
+            num(s.lsi if s else None),
             (s.flagged_side.upper() if s and s.flagged_side else "-"), state])
     if len(rows) > 1:
         out += _table(rows, align="lllrlrrrll")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final, Literal, TypeAlias
+from typing import Any, ClassVar, Final, Literal, Self, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -29,6 +29,7 @@ from levelbelt.engine import (
 )
 from levelbelt.errors import RecordFormatError
 from levelbelt.jsonrecord import from_record, to_record
+from levelbelt.plans import DEFAULT_ASYMMETRY_PCT
 from levelbelt.weaker_side import Side
 
 F64: TypeAlias = NDArray[np.float64]
@@ -61,7 +62,7 @@ class ScoringConfig:
     """Mean obliquity velocity at which the calm term reaches zero."""
     drop_norm_s: float = 30.0
     """Drops are counted per this many seconds of hold."""
-    asymmetry_pct: float = 15.0
+    asymmetry_pct: float = DEFAULT_ASYMMETRY_PCT
     """Flag when the weaker side is more than this far below the stronger (LSI < 85)."""
 
     def __post_init__(self) -> None:
@@ -104,6 +105,14 @@ class Gap:
 
     start_s: float
     end_s: float
+
+
+def sample_holes(t_s: F64, rate_hz: float) -> list[Gap]:
+    """The spans with no sample between the observed times `t_s` (ascending): the link
+    gaps no resend filled."""
+    dt = 1.0 / rate_hz
+    jumps = np.nonzero(np.diff(t_s) > 1.5 * dt)[0]
+    return [Gap(float(t_s[k]) + dt, float(t_s[k + 1])) for k in jumps]
 
 
 @dataclass(frozen=True)
@@ -176,8 +185,22 @@ def _window(start: PhaseStarted, end_s: float, outcome: str,
 # --------------------------------------------------------------------------- outputs
 
 
+class _ScopedRecord:
+    """A score as the JSON record a session file stores: its fields and its `scope`."""
+
+    scope: ClassVar[str]
+    what: ClassVar[str]  # names the record in a read error
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scope": self.scope, **to_record(self)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return from_record(cls, data, cls.what)
+
+
 @dataclass(frozen=True)
-class RepScore:
+class RepScore(_ScopedRecord):
     """An isometric rep. posterior_change_deg: baseline - tilt at its (smoothed) peak."""
 
     block: int
@@ -196,17 +219,11 @@ class RepScore:
     flags: tuple[str, ...]
 
     scope: ClassVar[str] = "rep"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"scope": self.scope, **to_record(self)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> RepScore:
-        return from_record(cls, data, "rep score")
+    what: ClassVar[str] = "rep score"
 
 
 @dataclass(frozen=True)
-class HoldScore:
+class HoldScore(_ScopedRecord):
     """A single-leg hold; side is the stance leg. Drops are toward the unsupported side."""
 
     block: int
@@ -229,17 +246,11 @@ class HoldScore:
     flags: tuple[str, ...]
 
     scope: ClassVar[str] = "hold"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"scope": self.scope, **to_record(self)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> HoldScore:
-        return from_record(cls, data, "hold score")
+    what: ClassVar[str] = "hold score"
 
 
 @dataclass(frozen=True)
-class SideScore:
+class SideScore(_ScopedRecord):
     """One side in one session: stability from single-leg holds on that leg, activation
     from isometric reps of that glute ("bilateral" for two-sided squeezes)."""
 
@@ -256,13 +267,7 @@ class SideScore:
     mean_posterior_change_deg: float | None
 
     scope: ClassVar[str] = "side"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"scope": self.scope, **to_record(self)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> SideScore:
-        return from_record(cls, data, "side score")
+    what: ClassVar[str] = "side score"
 
 
 @dataclass(frozen=True)
@@ -278,7 +283,7 @@ class Symmetry:
 
 
 @dataclass(frozen=True)
-class SessionSummary:
+class SessionSummary(_ScopedRecord):
     """The per-session record review, trends and the weaker-side choice read back."""
 
     left_stability: float | None
@@ -300,13 +305,7 @@ class SessionSummary:
     gap_s: float
 
     scope: ClassVar[str] = "session"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"scope": self.scope, **to_record(self)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> SessionSummary:
-        return from_record(cls, data, "session summary")
+    what: ClassVar[str] = "session summary"
 
     def side_value(self, metric: Metric, side: Side) -> float | None:
         value: float | None = getattr(self, f"{side}_{metric}")
@@ -545,7 +544,7 @@ def _side_score(side: str, reps: Sequence[RepScore], holds: Sequence[HoldScore])
 
 
 def symmetry(metric: Metric, left: float | None, right: float | None,
-             asymmetry_pct: float = 15.0) -> Symmetry:
+             asymmetry_pct: float = DEFAULT_ASYMMETRY_PCT) -> Symmetry:
     """LSI of two side values; undefined (None) without both sides or when both are 0."""
     if left is None or right is None:
         return Symmetry(metric, left, right, None, None, False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 
 import scratch
 from fake_i2c import FakeI2C, FakeMPU6050
@@ -19,7 +20,11 @@ from fake_i2c import FakeI2C, FakeMPU6050
 from belt import app as fw_app
 from belt import links as fw_links
 from belt import settings as fw_settings
-from levelbelt.blerig import BleRig, Peripheral
+from levelbelt import protocol as p
+from levelbelt.belt_client import BeltClient
+from levelbelt.blerig import BleRig, Central, CentralProfile, Peripheral, run
+from levelbelt.command_auth import CommandCounter
+from levelbelt.transports.ble_link import BleTransport
 
 KEY = bytes(range(0x40, 0x60))
 LEVEL = (0, 8192, 0, 0, 0, 0)  # default mount: +1 g on the sensor's Y axis standing
@@ -142,3 +147,112 @@ class FirmwareBelt:
 
     def files(self) -> list[str]:
         return sorted(os.listdir(self.root))
+
+
+# Belt clients on the rig: a sample log, the client, the scenario around them --------
+
+SUPERVISION_S = 2.0
+
+
+class Log:
+    """What a session file would get: samples by index, and reported gaps."""
+
+    def __init__(self) -> None:
+        self.samples: dict[int, int] = {}  # index -> times logged
+        self.gaps: list[tuple[int, int]] = []
+        self.resets = 0
+        self.boot = 0
+        self.by_boot: list[dict[int, int]] = [self.samples]
+
+    def on_samples(self, batch: p.SampleBatch) -> None:
+        for i in range(batch.first_index, batch.first_index + batch.count):
+            self.samples[i] = self.samples.get(i, 0) + 1
+
+    def on_gap(self, first: int, count: int) -> None:
+        self.gaps.append((first, count))
+
+    def on_reset(self) -> None:
+        self.resets += 1
+        self.samples = {}
+        self.by_boot.append(self.samples)
+
+    def gap_indices(self) -> set[int]:
+        return {i for first, n in self.gaps for i in range(first, first + n)}
+
+    def assert_accounted(self, samples: dict[int, int] | None = None) -> None:
+        """Every index from first to last logged once or in a reported gap, not both."""
+        samples = self.samples if samples is None else samples
+        assert all(n == 1 for n in samples.values()), "a sample was logged twice"
+        gaps = self.gap_indices()
+        assert not gaps & samples.keys(), "a reported gap overlaps logged samples"
+        lo, hi = min(samples), max(samples)
+        unaccounted = [i for i in range(lo, hi + 1) if i not in samples and i not in gaps]
+        assert unaccounted == [], f"{len(unaccounted)} samples neither logged nor a gap"
+
+
+def rig_transport(host: Central) -> BleTransport:
+    """The host's bleak transport to the first belt on the rig, over `host`'s radio."""
+    return BleTransport(
+        "LevelBelt-0001",
+        scanner_backend=host.scanner_backend,
+        client_backend=host.client_backend,
+        scan_timeout_s=3.0,
+    )
+
+
+def client_for(host: Central, log: Log, key: bytes | None = KEY, **kwargs: object) -> BeltClient:
+    kwargs.setdefault("counter", CommandCounter(1))
+    return BeltClient(
+        rig_transport(host),
+        key=key,
+        on_samples=log.on_samples,
+        on_gap=log.on_gap,
+        on_reset=log.on_reset,
+        seed=1,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+Scenario = Callable[[BleRig, FirmwareBelt, Central], Awaitable[None]]
+
+
+def on_rig(scenario: Scenario, key: bytes | None = KEY) -> None:
+    async def main() -> None:
+        async with BleRig() as rig:
+            board = await rig.add_peripheral()
+            belt = FirmwareBelt(rig, board, key=key)
+            host = await rig.add_central(
+                profile=CentralProfile(supervision_timeout_ms=int(SUPERVISION_S * 1000))
+            )
+            await asyncio.sleep(1.5)  # boot and start-up calibration
+            await scenario(rig, belt, host)
+
+    run(main())
+
+
+async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+async def running(client: BeltClient) -> asyncio.Task[None]:
+    """`client.run()` as a task, once the first samples are logged."""
+    task = asyncio.get_running_loop().create_task(client.run())
+    await until(lambda: client.stats.samples_logged > 0)
+    return task
+
+
+async def logging_client(
+    host: Central, key: bytes | None = KEY, **kwargs: object
+) -> tuple[Log, BeltClient, asyncio.Task[None]]:
+    """A client logging into a fresh `Log`, running (see `running`)."""
+    log = Log()
+    client = client_for(host, log, key, **kwargs)
+    return log, client, await running(client)
+
+
+async def settle(client: BeltClient, seconds: float = 8.0) -> None:
+    """Let RESENDs finish: no open holes, and some live time after."""
+    await until(lambda: not client.coverage.holes and client.state == "connected")
+    await asyncio.sleep(seconds)

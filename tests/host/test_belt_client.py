@@ -9,115 +9,31 @@ first to the last is either logged exactly once or inside a gap the client repor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import pytest
-from ble_firmware_belt import KEY, FirmwareBelt
+from ble_firmware_belt import (
+    KEY,
+    SUPERVISION_S,
+    FirmwareBelt,
+    Log,
+    client_for,
+    logging_client,
+    on_rig,
+    running,
+    settle,
+    until,
+)
 
 from levelbelt import protocol as p
 from levelbelt.belt_client import Backoff, BeltClient, CommandRefused, KeyMismatch
-from levelbelt.blerig import BleRig, Central, CentralProfile, run
+from levelbelt.blerig import BleRig, Central, run
 from levelbelt.command_auth import CommandCounter
 from levelbelt.transports.ble_link import BleTransport
-
-SUPERVISION_S = 2.0
-
-
-class Log:
-    """What a session file would get: samples by index, and reported gaps."""
-
-    def __init__(self) -> None:
-        self.samples: dict[int, int] = {}  # index -> times logged
-        self.gaps: list[tuple[int, int]] = []
-        self.resets = 0
-        self.boot = 0
-        self.by_boot: list[dict[int, int]] = [self.samples]
-
-    def on_samples(self, batch: p.SampleBatch) -> None:
-        for i in range(batch.first_index, batch.first_index + batch.count):
-            self.samples[i] = self.samples.get(i, 0) + 1
-
-    def on_gap(self, first: int, count: int) -> None:
-        self.gaps.append((first, count))
-
-    def on_reset(self) -> None:
-        self.resets += 1
-        self.samples = {}
-        self.by_boot.append(self.samples)
-
-    def gap_indices(self) -> set[int]:
-        return {i for first, n in self.gaps for i in range(first, first + n)}
-
-    def assert_accounted(self, samples: dict[int, int] | None = None) -> None:
-        """Every index from first to last logged once or in a reported gap, not both."""
-        samples = self.samples if samples is None else samples
-        assert all(n == 1 for n in samples.values()), "a sample was logged twice"
-        gaps = self.gap_indices()
-        assert not gaps & samples.keys(), "a reported gap overlaps logged samples"
-        lo, hi = min(samples), max(samples)
-        unaccounted = [i for i in range(lo, hi + 1) if i not in samples and i not in gaps]
-        assert unaccounted == [], f"{len(unaccounted)} samples neither logged nor a gap"
-
-
-def client_for(host: Central, log: Log, key: bytes | None = KEY, **kwargs: object) -> BeltClient:
-    transport = BleTransport(
-        "LevelBelt-0001",
-        scanner_backend=host.scanner_backend,
-        client_backend=host.client_backend,
-        scan_timeout_s=3.0,
-    )
-    kwargs.setdefault("counter", CommandCounter(1))
-    return BeltClient(
-        transport,
-        key=key,
-        on_samples=log.on_samples,
-        on_gap=log.on_gap,
-        on_reset=log.on_reset,
-        seed=1,
-        **kwargs,  # type: ignore[arg-type]
-    )
-
-
-Scenario = Callable[[BleRig, FirmwareBelt, Central], Awaitable[None]]
-
-
-def on_rig(scenario: Scenario, key: bytes | None = KEY) -> None:
-    async def main() -> None:
-        async with BleRig() as rig:
-            board = await rig.add_peripheral()
-            belt = FirmwareBelt(rig, board, key=key)
-            host = await rig.add_central(
-                profile=CentralProfile(supervision_timeout_ms=int(SUPERVISION_S * 1000))
-            )
-            await asyncio.sleep(1.5)  # boot and start-up calibration
-            await scenario(rig, belt, host)
-
-    run(main())
-
-
-async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
-
-
-async def running(client: BeltClient) -> asyncio.Task[None]:
-    task = asyncio.get_running_loop().create_task(client.run())
-    await until(lambda: client.stats.samples_logged > 0)
-    return task
-
-
-async def settle(client: BeltClient, seconds: float = 8.0) -> None:
-    """Let RESENDs finish: no open holes, and some live time after."""
-    await until(lambda: not client.coverage.holes and client.state == "connected")
-    await asyncio.sleep(seconds)
 
 
 def test_a_steady_link_logs_every_sample_once() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log)
-        task = await running(client)
+        log, client, task = await logging_client(host)
         await asyncio.sleep(20.0)
         await client.stop()
         await task
@@ -133,9 +49,7 @@ def test_a_steady_link_logs_every_sample_once() -> None:
 
 def test_an_outage_within_the_supervision_timeout_loses_nothing_and_keeps_the_link() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log)
-        task = await running(client)
+        log, client, task = await logging_client(host)
         await rig.outage(belt.board, SUPERVISION_S * 0.75)
         await settle(client)
         await client.stop()
@@ -152,9 +66,7 @@ def test_an_outage_within_the_ring_is_refilled_by_resend_after_reconnecting(
     outage_s: float,
 ) -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log)
-        task = await running(client)
+        log, client, task = await logging_client(host)
         await rig.outage(belt.board, outage_s)
         await settle(client)
         await client.stop()
@@ -172,9 +84,7 @@ def test_an_outage_within_the_ring_is_refilled_by_resend_after_reconnecting(
 
 def test_an_outage_longer_than_the_ring_is_reported_as_one_explicit_gap() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log)
-        task = await running(client)
+        log, client, task = await logging_client(host)
         await rig.outage(belt.board, 45.0)
         await settle(client)
         await client.stop()
@@ -199,9 +109,7 @@ FORCED_OUTAGES_S = (0.1, 0.25, 0.6, 1.5, 3.0, 40.0, 6.0, 0.15, 12.0, 20.0, 0.4, 
 
 def test_forced_disconnects_lose_nothing_within_the_ring_and_report_the_rest_as_gaps() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log)
-        task = await running(client)
+        log, client, task = await logging_client(host)
         ring_s = belt.app.links.ring.capacity / 100
         for n, outage_s in enumerate(FORCED_OUTAGES_S):
             await asyncio.sleep(2.0 + n % 4)  # streaming, mid-set
@@ -230,9 +138,7 @@ def test_forced_disconnects_lose_nothing_within_the_ring_and_report_the_rest_as_
 
 def test_a_belt_reboot_ends_the_old_boot_and_logging_goes_on() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log)
-        task = await running(client)
+        log, client, task = await logging_client(host)
         await asyncio.sleep(5.0)
         await belt.reboot(off_s=1.0)
         await until(lambda: log.resets == 1 and len(log.samples) > 300)
@@ -251,9 +157,7 @@ def test_a_belt_reboot_ends_the_old_boot_and_logging_goes_on() -> None:
 
 def test_a_wrong_key_is_a_clear_error_and_changes_nothing_on_the_belt() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log, key=bytes(32))
-        task = await running(client)
+        log, client, task = await logging_client(host, key=bytes(32))
         before = belt.app.pipeline.detector.stance
         with pytest.raises(KeyMismatch, match="levelbelt device provision"):
             await client.command(p.CMD_SET_STANCE, bytes([2]))
@@ -271,9 +175,7 @@ def test_a_wrong_key_is_a_clear_error_and_changes_nothing_on_the_belt() -> None:
 
 def test_a_host_without_a_key_is_told_how_to_get_one() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log, key=None)
-        task = await running(client)
+        _, client, task = await logging_client(host, key=None)
         with pytest.raises(KeyMismatch, match="no command key"):
             await client.command(p.CMD_GET_STATUS)
         await client.stop()
@@ -284,9 +186,7 @@ def test_a_host_without_a_key_is_told_how_to_get_one() -> None:
 
 def test_a_counter_behind_the_belts_is_moved_past_it_after_replay() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        first = client_for(host, log, counter=CommandCounter(1000))
-        task = await running(first)
+        _, first, task = await logging_client(host, counter=CommandCounter(1000))
         await first.command(p.CMD_GET_STATUS)
         await first.stop()
         await task
@@ -306,11 +206,9 @@ def test_a_counter_behind_the_belts_is_moved_past_it_after_replay() -> None:
 
 def test_a_silent_belt_gets_a_keepalive_then_is_dropped_and_reconnected() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(
-            host, log, keepalive_s=1.0, dead_s=3.0, backoff=Backoff(first_s=0.5, max_s=1.0)
+        log, client, task = await logging_client(
+            host, keepalive_s=1.0, dead_s=3.0, backoff=Backoff(first_s=0.5, max_s=1.0)
         )
-        task = await running(client)
         belt.task.cancel()  # the firmware hangs; the radio stays connected
         await asyncio.sleep(1.5)
         assert belt.peripheral.command_len() >= 0  # the keep-alive reached the belt
@@ -330,9 +228,7 @@ def test_a_silent_belt_gets_a_keepalive_then_is_dropped_and_reconnected() -> Non
 def test_a_second_host_with_another_key_cannot_command_the_belt() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
         intruder_host = await rig.add_central()
-        log = Log()
-        intruder = client_for(intruder_host, log, key=bytes(range(32)))
-        task = await running(intruder)
+        _, intruder, task = await logging_client(intruder_host, key=bytes(range(32)))
         with pytest.raises(KeyMismatch):
             await intruder.command(p.CMD_CUE, bytes([4]))  # GET_READY
         assert belt.app.links.commands.refused >= 1

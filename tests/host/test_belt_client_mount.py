@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from ble_firmware_belt import KEY, FirmwareBelt
+from ble_firmware_belt import KEY, FirmwareBelt, rig_transport, running, until
 
 from belt import align as fw_align
 from belt import protocol as fw_protocol
@@ -24,7 +24,6 @@ from levelbelt.cli import main
 from levelbelt.command_auth import CommandCounter
 from levelbelt.errors import ConfigError
 from levelbelt.mount import AXIS_CODES, mount_text, parse_mount, set_mount_args
-from levelbelt.transports.ble_link import BleTransport
 
 Scenario = Callable[[BleRig, FirmwareBelt, Central], Awaitable[None]]
 
@@ -51,26 +50,8 @@ class Calibrations:
 
 
 def client_for(host: Central, seen: Calibrations) -> BeltClient:
-    transport = BleTransport(
-        "LevelBelt-0001",
-        scanner_backend=host.scanner_backend,
-        client_backend=host.client_backend,
-        scan_timeout_s=3.0,
-    )
-    return BeltClient(transport, key=KEY, counter=CommandCounter(1), on_frame=seen.on_frame,
-                      seed=1)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
-
-
-async def connected(client: BeltClient) -> asyncio.Task[None]:
-    task = asyncio.get_running_loop().create_task(client.run())
-    await until(lambda: client.stats.samples_logged > 0)
-    return task
+    return BeltClient(rig_transport(host), key=KEY, counter=CommandCounter(1),
+                      on_frame=seen.on_frame, seed=1)
 
 
 def settings_file(belt: FirmwareBelt) -> bytes:
@@ -83,7 +64,7 @@ def test_a_valid_mount_is_taken_kept_over_a_reboot_and_asks_for_a_new_neutral() 
         assert fw_settings.load(os.path.join(belt.root, "belt.cfg")).neutral_ok[0]
         seen = Calibrations()
         client = client_for(host, seen)
-        task = await connected(client)
+        task = await running(client)
         ack = await client.set_mount(" -X+y ")  # the analyze form: case and spaces allowed
         assert ack.status == p.ST_OK
         assert belt.app.pipeline.align.mount == "-x+y"
@@ -103,7 +84,7 @@ def test_axes_that_make_no_pair_are_refused_out_of_range_and_nothing_changes() -
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
         seen = Calibrations()
         client = client_for(host, seen)
-        task = await connected(client)
+        task = await running(client)
         kept = settings_file(belt)
         frames = len(seen.frames)
         # Past the host's own check: the belt is the one that refuses these.
@@ -123,7 +104,7 @@ def test_axes_that_make_no_pair_are_refused_out_of_range_and_nothing_changes() -
 def test_a_bad_mount_text_is_a_one_line_error_and_nothing_is_sent() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
         client = client_for(host, Calibrations())
-        task = await connected(client)
+        task = await running(client)
         answered = belt.app.links.commands.answered
         for text in ("sideways", "+x-x", "+x+x", "x+y", "+x+y+z", "+w+y", ""):
             with pytest.raises(ConfigError, match=r"mount must look like '\+x\+y'"):

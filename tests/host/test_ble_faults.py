@@ -10,8 +10,19 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from ble_firmware_belt import KEY, LEVEL, FirmwareBelt
-from test_belt_client import SUPERVISION_S, Log, client_for, on_rig, running, settle, until
+from ble_firmware_belt import (
+    KEY,
+    LEVEL,
+    SUPERVISION_S,
+    FirmwareBelt,
+    Log,
+    client_for,
+    logging_client,
+    on_rig,
+    running,
+    settle,
+    until,
+)
 
 from levelbelt import protocol as p
 from levelbelt.belt_client import BeltClient, KeyMismatch
@@ -66,9 +77,8 @@ def test_a_host_that_gets_the_belt_after_another_left_cannot_command_it_with_its
         await first.command(p.CMD_SET_STANCE, bytes([1]))
         await first.stop()
         await task
-        other_log = Log()
-        other = client_for(await rig.add_central(), other_log, key=bytes(range(1, 33)))
-        task = await running(other)
+        other_log, other, task = await logging_client(await rig.add_central(),
+                                                      key=bytes(range(1, 33)))
         refused = belt.app.links.commands.refused
         with pytest.raises(KeyMismatch, match="levelbelt device provision"):
             await other.command(p.CMD_SET_STANCE, bytes([2]))
@@ -90,9 +100,7 @@ def test_a_reboot_while_out_of_range_is_a_new_boot_not_a_hole_filled_from_it() -
     allows, so the client starts a new boot instead."""
 
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log)
-        task = await running(client)
+        log, client, task = await logging_client(host)
         await asyncio.sleep(2.0)
         belt.board.set_in_range(False)
         old_newest = belt.newest_index
@@ -116,9 +124,7 @@ def test_a_reboot_while_out_of_range_is_a_new_boot_not_a_hole_filled_from_it() -
 
 def test_a_belt_that_kept_running_while_away_is_not_taken_for_a_reboot() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log)
-        task = await running(client)
+        log, client, task = await logging_client(host)
         for outage_s in (SUPERVISION_S + 1.0, 8.0, 25.0):
             await rig.outage(belt.board, outage_s)
             await settle(client, 2.0)
@@ -134,9 +140,7 @@ def test_a_belt_that_kept_running_while_away_is_not_taken_for_a_reboot() -> None
 
 def test_with_the_wrong_key_a_missed_range_is_a_gap_at_once_and_the_error_says_why() -> None:
     async def scenario(rig: BleRig, belt: FirmwareBelt, host: Central) -> None:
-        log = Log()
-        client = client_for(host, log, key=bytes(32))
-        task = await running(client)
+        log, client, task = await logging_client(host, key=bytes(32))
         refused = belt.app.links.commands.refused
         await rig.outage(belt.board, SUPERVISION_S + 2.0)
         await until(lambda: bool(log.gaps) and client.state == "connected")

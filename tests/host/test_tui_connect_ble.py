@@ -17,9 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
+from tui_helpers import until
 
 from levelbelt import keys
 from levelbelt.blerig import BleRig
@@ -86,13 +89,8 @@ def _text(app: DashboardApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
 
 
-async def _until(pilot: object, check: Callable[[], bool], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
-    raise AssertionError("the dashboard never got there")
+async def _until(pilot: Pilot[Any], check: Callable[[], bool]) -> None:
+    await until(pilot, check, timeout_s=30.0)  # the rig's radio is slower than a pty
 
 
 async def test_the_connect_screen_lists_a_scanned_belt_and_connects_through_the_client(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.widgets import Input, OptionList, Select, Static
-from tui_helpers import SteppedBelt, frozen_clock
+from tui_helpers import SteppedBelt, frozen_clock, until
 
 from levelbelt.errors import LinkError
 from levelbelt.feeds import BeltFeed
@@ -47,15 +47,6 @@ def _text(app: DashboardApp, selector: str) -> str:
     return console.export_text().strip()
 
 
-async def _until(pilot: object, check: object, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
-    raise AssertionError("the dashboard never got there")
-
-
 async def test_connect_calibrate_drill_review_from_the_keyboard(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     opened_pages: list[str] = []
@@ -75,7 +66,7 @@ async def test_connect_calibrate_drill_review_from_the_keyboard(
         assert "simulated belt" in str(app.screen.query_one(OptionList).get_option_at_index(0)
                                        .prompt)
         await pilot.press("enter")
-        await _until(pilot, lambda: app.screen_name == "calibrate")
+        await until(pilot, lambda: app.screen_name == "calibrate")
         assert opened == [discovery.SIM_REF]
         assert PrefsStore(tmp_path).load().last_belt == discovery.SIM_REF
 
@@ -112,7 +103,7 @@ async def test_connect_calibrate_drill_review_from_the_keyboard(
             t += 0.5
             feed.run_to(t)
             app.poll()
-        await _until(pilot, lambda: session.snapshot().final)
+        await until(pilot, lambda: session.snapshot().final)
         app.poll()
         await pilot.pause()
         assert _text(app, "#phase") == "SESSION DONE · r reviews it"
@@ -121,7 +112,7 @@ async def test_connect_calibrate_drill_review_from_the_keyboard(
 
         # Review: the saved session with its per-side table, flag and coach marker.
         await pilot.press("r")
-        await _until(pilot, lambda: "LSI" in _text(app, "#r-lsi"))
+        await until(pilot, lambda: "LSI" in _text(app, "#r-lsi"))
         assert "RIGHT flagged" in _text(app, "#r-lsi")
         assert "stability" in _text(app, "#r-table")
         # Both at the same moment of the session: the note when n was pressed.
@@ -167,7 +158,7 @@ async def test_a_belt_that_does_not_answer_is_one_clear_line(tmp_path: Path) -> 
                            live=False)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("enter")
-            await _until(pilot, lambda: "no belt answered" in _text(app, "#connect-state"),
+            await until(pilot, lambda: "no belt answered" in _text(app, "#connect-state"),
                          timeout_s=10)
             state = _text(app, "#connect-state")
             assert state == (f"no belt answered on {pty.slave_path} within 3 s "
@@ -271,7 +262,7 @@ async def test_the_coach_grid_shows_each_belt_and_which_one_dropped(tmp_path: Pa
         assert seen_alert and "HIP DROP" in str(tiles[0].query_one(".tile-phase",
                                                                    Static).render())
         await pilot.press("2")
-        await _until(pilot, lambda: app.screen_name == "drill")
+        await until(pilot, lambda: app.screen_name == "drill")
         await pilot.pause()
         assert "bo (2/2" in _text(app, "#topbar")
 
@@ -314,7 +305,7 @@ async def test_pause_skip_and_abort_are_keys_on_the_drill_screen(tmp_path: Path)
         await pilot.press("x")
         session = session_of(app.models[0])
         assert session is not None
-        await _until(pilot, lambda: session.snapshot().final)
+        await until(pilot, lambda: session.snapshot().final)
         app.poll()
         await pilot.pause()
         assert _text(app, "#phase") == "SESSION ABORTED · r reviews it"

@@ -8,9 +8,13 @@ frames, as the belt's loop (and the demo's pty rig) does.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from textual.pilot import Pilot
+
+from levelbelt.demo import send_status
 from levelbelt.firmware import belt_module
 from levelbelt.framing import Deframer
 from levelbelt.live import LiveBelt
@@ -51,11 +55,7 @@ class SteppedBelt:
         while self.belt.samples_sent < target and not self.belt.exhausted:
             if self.belt.samples_sent >= self._next_status:
                 self._next_status += STATUS_EVERY
-                pipe: Any = self.belt.pipeline
-                d = pipe.detector
-                self.belt.encoder.status(pipe.state, d.stance, self._battery_mv, 0,
-                                         d.threshold_cdeg, d.dwell_samples * 10,
-                                         d.release_cdeg, max(0, pipe.index))
+                send_status(self.belt, self._battery_mv)
             self.belt.step(min(5, target - self.belt.samples_sent))
             pending, self._pending = self._pending, []
             for command in pending:
@@ -87,3 +87,13 @@ class SteppedBelt:
 def frozen_clock(feed: SteppedBelt) -> Callable[[], float]:
     """A dashboard clock that always reads "the last frame just arrived"."""
     return lambda: feed.live.snapshot().last_rx_s
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Let the app run until `check()` holds; fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the dashboard never got there")

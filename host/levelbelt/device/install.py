@@ -250,13 +250,10 @@ def install(
     if report.copied:
         check = board_hashes(board, report.copied)
         if check is not None:
-            bad = [p for p in report.copied if check.get(p) != _sha(payload, p)]
+            want = {f.remote: f.sha256 for f in payload}
+            bad = [p for p in report.copied if check.get(p) != want[p]]
             if bad:
                 raise BoardCommandError(
                     f"{', '.join(bad)} did not read back as written: run install again"
                 )
     return report
-
-
-def _sha(payload: list[Payload], remote: str) -> str:
-    return next(f.sha256 for f in payload if f.remote == remote)

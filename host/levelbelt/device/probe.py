@@ -15,9 +15,9 @@ from levelbelt.device.errors import BoardCommandError
 from levelbelt.device.mpy import MpyAbi
 from levelbelt.device.repl import Board
 from levelbelt.errors import LinkError
+from levelbelt.firmware import belt_module
 
-KEY_PATH: Final = "/belt.key"
-NAME_PREFIX: Final = "LevelBelt-"
+KEY_PATH: Final[str] = belt_module("auth").KEY_PATH  # where the belt reads its key
 
 SYSTEM_SNIPPET: Final = """\
 import sys, os, gc, json
@@ -206,13 +206,6 @@ def system_facts(board: Board) -> SystemFacts:
     )
 
 
-def name_from_mac(mac: bytes) -> str:
-    """`LevelBelt-XXXX`: the last two bytes of the MAC, upper-case hex."""
-    if len(mac) < 2:
-        raise ValueError("a MAC has 6 bytes")
-    return f"{NAME_PREFIX}{mac[-2]:02X}{mac[-1]:02X}"
-
-
 @dataclass(frozen=True)
 class BoardName:
     name: str | None  # None: the board has no radio MAC to take a name from
@@ -225,7 +218,8 @@ def board_name(board: Board) -> BoardName:
     if not isinstance(mac, str) or not re.fullmatch(r"(?:[0-9a-f]{2}){6}", mac):
         return BoardName(None, None)
     source = r.get("source")
-    return BoardName(name_from_mac(bytes.fromhex(mac)), str(source) if source else None)
+    name = str(belt_module("ble").belt_name(bytes.fromhex(mac)))  # what the belt advertises
+    return BoardName(name, str(source) if source else None)
 
 
 def key_size(board: Board) -> int | None:

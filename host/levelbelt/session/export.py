@@ -70,9 +70,9 @@ def _sample_lines(session: Session) -> Iterator[str]:
     full = tf + ",%d,%.2f,%.2f,%.3f,%.3f,%.3f,%.4f,%.4f,%.4f,%d\n"
     angles = tf + ",%d,%.2f,%.2f,,,,,,,%d\n"
     cols = zip(
-        s.t_s.tolist(), s.index.tolist(), (s.tilt_cdeg / 100.0).tolist(),
-        (s.obl_cdeg / 100.0).tolist(), (s.raw[:, :3] / 1000.0).tolist(),
-        (s.raw[:, 3:] / 16.0).tolist(), s.has_raw.tolist(), s.epoch.tolist(), strict=True,
+        s.t_s.tolist(), s.index.tolist(), s.tilt_deg.tolist(), s.obl_deg.tolist(),
+        s.accel_g.tolist(), s.gyro_dps.tolist(), s.has_raw.tolist(), s.epoch.tolist(),
+        strict=True,
     )
     for t, i, tilt, obl, acc, gyro, has_raw, ep in cols:
         if has_raw:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -39,7 +38,7 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakError
 
 from levelbelt.errors import LinkError
-from levelbelt.transports.transport import LinkLost
+from levelbelt.transports.transport import FrameInbox, LinkLost
 
 SERVICE_UUID: Final = "6c620001-8e3b-4b6f-a1d2-5f0c9e7d4a10"
 STREAM_UUID: Final = "6c620002-8e3b-4b6f-a1d2-5f0c9e7d4a10"
@@ -192,8 +191,7 @@ class BleTransport:
         self._scanner_backend = scanner_backend
         self._client_backend = client_backend
         self._client: BleakClient | None = None
-        self._frames: deque[bytes] = deque()
-        self._arrived = asyncio.Event()
+        self._inbox = FrameInbox()
         self._lost = False
         self._closing = False
         self.advert: BeltAdvert | None = None
@@ -265,25 +263,21 @@ class BleTransport:
             self.battery_percent = data[0]
 
     def _on_frame(self, _: BleakGATTCharacteristic, data: bytearray) -> None:
-        self._frames.append(bytes(data))
+        self._inbox.append(bytes(data))
         self.frames_received += 1
         self.bytes_received += len(data)
-        self._arrived.set()
 
     def _on_disconnected(self, client: BleakClient) -> None:
         if client is self._client and not self._closing:
             self._lost = True
-            self._arrived.set()
+            self._inbox.wake()
+
+    def _check_up(self) -> None:
+        if self._lost or self._client is None:
+            raise LinkLost(f"{self.uri}: connection lost")
 
     async def receive(self) -> list[bytes]:
-        while not self._frames:
-            if self._lost or self._client is None:
-                raise LinkLost(f"{self.uri}: connection lost")
-            self._arrived.clear()
-            await self._arrived.wait()
-        frames = list(self._frames)
-        self._frames.clear()
-        return frames
+        return await self._inbox.take(self._check_up)
 
     async def send(self, frame: bytes) -> None:
         client = self._client
@@ -301,7 +295,7 @@ class BleTransport:
     async def disconnect(self) -> None:
         self._closing = True
         await self._drop_client()
-        self._frames.clear()
+        self._inbox.clear()
 
     async def _drop_client(self) -> None:
         client, self._client = self._client, None

@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections import deque
 
 from levelbelt.errors import LinkError
 from levelbelt.transports.serial_link import DEFAULT_BAUD, SerialLink
-from levelbelt.transports.transport import LinkLost
+from levelbelt.transports.transport import FrameInbox, LinkLost
 
 
 class SerialTransport:
@@ -25,8 +24,7 @@ class SerialTransport:
         self._link: SerialLink | None = None
         self._reader: threading.Thread | None = None
         self._stop = threading.Event()
-        self._frames: deque[bytes] = deque()
-        self._arrived = asyncio.Event()
+        self._inbox = FrameInbox()
         self._lost = False
         self.connects = 0
 
@@ -62,30 +60,23 @@ class SerialTransport:
                 self._post(loop, self._mark_lost)
                 return
             if frames:
-                self._post(loop, lambda f=frames: self._deliver(f))
+                self._post(loop, lambda f=frames: self._inbox.extend(f))
 
     @staticmethod
     def _post(loop: asyncio.AbstractEventLoop, callback: object) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed while we were reading
             loop.call_soon_threadsafe(callback)  # type: ignore[arg-type]
 
-    def _deliver(self, frames: list[bytes]) -> None:
-        self._frames.extend(frames)
-        self._arrived.set()
-
     def _mark_lost(self) -> None:
         self._lost = True
-        self._arrived.set()
+        self._inbox.wake()
+
+    def _check_up(self) -> None:
+        if self._lost or self._link is None:
+            raise LinkLost(f"{self.uri}: the port went away")
 
     async def receive(self) -> list[bytes]:
-        while not self._frames:
-            if self._lost or self._link is None:
-                raise LinkLost(f"{self.uri}: the port went away")
-            self._arrived.clear()
-            await self._arrived.wait()
-        frames = list(self._frames)
-        self._frames.clear()
-        return frames
+        return await self._inbox.take(self._check_up)
 
     async def send(self, frame: bytes) -> None:
         link = self._link
@@ -105,4 +96,4 @@ class SerialTransport:
             await asyncio.to_thread(reader.join, 2.0)
         if link is not None:
             link.close()
-        self._frames.clear()
+        self._inbox.clear()

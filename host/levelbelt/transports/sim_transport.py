@@ -24,7 +24,7 @@ from typing import Any, Final
 from levelbelt.errors import ConfigError, LinkError
 from levelbelt.framing import Deframer
 from levelbelt.sim.board import SimBoardBelt, Ticker
-from levelbelt.transports.transport import LinkLost
+from levelbelt.transports.transport import FrameInbox, LinkLost
 
 KEY_LEN: Final = 32
 LOOP_S: Final = 0.005  # the firmware's main loop period (belt.app.LOOP_MS)
@@ -51,11 +51,10 @@ class SimTransport:
         self.key = os.urandom(KEY_LEN)
         self._options = belt_options
         self.belt: SimBoardBelt | None = None
+        self._received = FrameInbox()
         self._ticker = Ticker(self._service, LOOP_S)
-        self._ticker.on_error = lambda _: self._wake()
+        self._ticker.on_error = lambda _: self._received.wake()
         self._inbox: deque[bytes] = deque()
-        self._frames: deque[bytes] = deque()
-        self._arrived = asyncio.Event()
         self._deframer = Deframer()
         self._attached = False
         self._unplugged = False
@@ -77,9 +76,8 @@ class SimTransport:
             raise self._ticker.error  # the firmware crashed: a bug, not a link problem
         if self._unplugged:
             raise LinkError(f"{self.uri}: the simulated belt's cable is unplugged")
-        self._arrived = asyncio.Event()
+        self._received.reset()
         self._deframer = Deframer()  # the port opens mid-stream: resynchronise
-        self._frames.clear()
         self._attached = True
         if self.belt is None:  # plugged in at power-on: the host sees the boot's INFO
             self.belt = SimBoardBelt(self.key, self._usb_out, seed=self.seed, **self._options)
@@ -98,23 +96,16 @@ class SimTransport:
         if self._attached:
             frames = self._deframer.feed(data)
             if frames:
-                self._frames.extend(frames)
-                self._wake()
+                self._received.extend(frames)
 
-    def _wake(self) -> None:
-        self._arrived.set()
+    def _check_up(self) -> None:
+        if self._ticker.error is not None:
+            raise self._ticker.error
+        if not self.connected:
+            raise LinkLost(f"{self.uri}: not connected")
 
     async def receive(self) -> list[bytes]:
-        while not self._frames:
-            if self._ticker.error is not None:
-                raise self._ticker.error
-            if not self.connected:
-                raise LinkLost(f"{self.uri}: not connected")
-            self._arrived.clear()
-            await self._arrived.wait()
-        frames = list(self._frames)
-        self._frames.clear()
-        return frames
+        return await self._received.take(self._check_up)
 
     async def send(self, frame: bytes) -> None:
         if not self.connected:
@@ -123,9 +114,9 @@ class SimTransport:
 
     async def disconnect(self) -> None:
         self._attached = False
-        self._frames.clear()
+        self._received.clear()
         self._inbox.clear()
-        self._wake()
+        self._received.wake()
 
     async def unplug(self, seconds: float) -> None:
         """Pull the cable for `seconds` (the belt runs on), then plug it back in."""

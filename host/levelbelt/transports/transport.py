@@ -16,6 +16,9 @@ quiet belt and reconnect by calling `connect` again on the same object.
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 from levelbelt.errors import ConfigError, LinkError
@@ -23,6 +26,45 @@ from levelbelt.errors import ConfigError, LinkError
 
 class LinkLost(LinkError):
     """The link went down (out of range, unplugged, belt reset); connect again."""
+
+
+class FrameInbox:
+    """Frames a link received that `receive` has not handed out yet, in arrival order."""
+
+    def __init__(self) -> None:
+        self._frames: deque[bytes] = deque()
+        self._arrived = asyncio.Event()
+
+    def append(self, frame: bytes) -> None:
+        self._frames.append(frame)
+        self._arrived.set()
+
+    def extend(self, frames: Iterable[bytes]) -> None:
+        self._frames.extend(frames)
+        self._arrived.set()
+
+    def wake(self) -> None:
+        """Let a waiting `take` look at the link again (it went down)."""
+        self._arrived.set()
+
+    def clear(self) -> None:
+        self._frames.clear()
+
+    def reset(self) -> None:
+        """Empty, with a fresh event (for a link connected again from another loop)."""
+        self._frames.clear()
+        self._arrived = asyncio.Event()
+
+    async def take(self, check: Callable[[], None]) -> list[bytes]:
+        """Every frame waiting, once there is one; while there is none, `check` raises
+        (e.g. `LinkLost`) if the link is down."""
+        while not self._frames:
+            check()
+            self._arrived.clear()
+            await self._arrived.wait()
+        frames = list(self._frames)
+        self._frames.clear()
+        return frames
 
 
 @runtime_checkable

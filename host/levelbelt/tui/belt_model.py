@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from levelbelt.engine import STANCE_EITHER, STANCE_LEFT, STANCE_RIGHT
 from levelbelt.errors import LevelBeltError
 from levelbelt.feeds import BeltFeed, LinkFigures
 from levelbelt.live import DropAlert, LiveSnapshot
 from levelbelt.live_session import SessionView
+from levelbelt.plans import POSITIONS
 from levelbelt.scoring import ScoringConfig
 from levelbelt.tui.drill_view import IDLE_VIEW, DrillDriver, DrillView, SessionDriver
 from levelbelt.tui.prefs import DashboardPrefs, DetectorPrefs
@@ -27,12 +29,12 @@ ALERT_HOLD_S = 1.5  # how long a drop alert stays up, in belt time
 FLASH_HZ = 4.0  # alert flash rate, in belt time (so a paused belt freezes the flash)
 STALE_S = 2.0  # no frame for this long: the link is shown as lost
 LEVEL_BAND_DEG = ScoringConfig().band_deg  # |obliquity| inside this counts as level
-STANCE_CODES = {"either": 0, "left": 1, "right": 2}
+STANCE_CODES = {"either": STANCE_EITHER, "left": STANCE_LEFT, "right": STANCE_RIGHT}
 MARKER_KINDS = ("good", "bad", "note")
 CAPTURE_TIMEOUT_S = 10.0  # belt time without an answer before a capture counts as lost
 MOUNT_WARN_DEG = 15.0  # a larger angle between measured and declared up: check the clip
 AXIS_NAMES = ("accel x", "accel y", "accel z", "gyro x", "gyro y", "gyro z")
-POSITION_NAMES = ("standing", "seated", "prone")
+POSITION_NAMES = POSITIONS  # index: the belt's position code
 
 # LiPo open-circuit voltage (mV) -> charge (%), a common single-cell curve.
 _LIPO_MV = (3300, 3500, 3600, 3700, 3750, 3800, 3850, 3900, 4000, 4100, 4200)
@@ -168,7 +170,11 @@ class BeltModel:
     def last_frame(self) -> BeltFrame | None:
         return self._frame
 
-    def view_at(self, t_s: float) -> DrillView:
+    def view_at(self, t_s: float, session: SessionView | None = None) -> DrillView:
+        """The drill view at belt time `t_s`; `session`: the session's snapshot for this
+        tick, if the driver runs one (so it is taken once per tick, not per call)."""
+        if session is not None and isinstance(self.driver, SessionDriver):
+            return self.driver.view(t_s, session)
         return self.driver.view(t_s) if self.driver is not None else IDLE_VIEW
 
     def poll(self) -> BeltFrame:
@@ -179,11 +185,14 @@ class BeltModel:
             self._last_cue = None
         rate = float(snap.rate_hz)
         t_s = (snap.last_index + 1) / rate if snap.last_index >= 0 else 0.0
-        view = self.view_at(t_s)
+        session = None
+        if isinstance(self.driver, SessionDriver):
+            session = self.driver.session.snapshot()
+        view = self.view_at(t_s, session)
         capture = self._capture(snap)
         self._apply_detector(view)
         self._update_tallies(snap, view)
-        new_alert = self._take_cues(snap)
+        new_alert = self._take_cues(snap, session)
         alert = None
         if self._last_cue is not None:
             cue, stance = self._last_cue
@@ -191,11 +200,8 @@ class BeltModel:
             if since <= ALERT_HOLD_S:
                 alert = AlertView(cue.side, cue.peak_deg, stance,
                                   int(since * FLASH_HZ * 2) % 2 == 0, cue.received_s)
-        session = None
-        if isinstance(self.driver, SessionDriver):
-            session = self.driver.session.snapshot()
-            if session.message != self._session_message:
-                self._session_message = self.message = session.message
+        if session is not None and session.message != self._session_message:
+            self._session_message = self.message = session.message
         refused = getattr(self.feed, "command_error", None)
         if refused and refused != self._command_error:
             self.message = f"belt command: {refused}"
@@ -204,11 +210,12 @@ class BeltModel:
             self.message = f"LINK ERROR: {self.feed.error}"
         self._prev_view = view
         self._last_index = snap.last_index
+        figures = self._figures()
         self._frame = BeltFrame(
             label=self.feed.label, snap=snap, t_s=t_s, view=view, alert=alert,
             new_alert=new_alert, tallies=self.tallies.snapshot(),
-            last_squeeze_deg=self.tallies.last_squeeze_deg, link=self._link(snap),
-            battery_pct=self._battery(snap), detector=self._detector(view),
+            last_squeeze_deg=self.tallies.last_squeeze_deg, link=self._link(snap, figures),
+            battery_pct=self._battery(snap, figures), detector=self._detector(view),
             capture=capture, message=self.message, session=session,
         )
         return self._frame
@@ -245,7 +252,7 @@ class BeltModel:
         elif view.kind == "work":
             self.tallies.squeeze(view.side, snap.history_tilt_deg[new])
 
-    def _take_cues(self, snap: LiveSnapshot) -> bool:
+    def _take_cues(self, snap: LiveSnapshot, session: SessionView | None) -> bool:
         # LiveBelt keeps the last few drops only, so new cues are told apart by index.
         fresh = [d for d in snap.drops if not d.ended and d.index > self._seen_cue_index]
         if not fresh:
@@ -253,7 +260,7 @@ class BeltModel:
         self._seen_cue_index = fresh[-1].index
         now = self.clock()
         for cue in fresh:
-            view = self.view_at(cue.index / float(snap.rate_hz))
+            view = self.view_at(cue.index / float(snap.rate_hz), session)
             if view.detecting:
                 self.tallies.add_drop(view.stance, cue.peak_deg)
             self._last_cue = (cue, view.stance)
@@ -261,8 +268,7 @@ class BeltModel:
                 self.alert_lags_ms.append((now - cue.received_s) * 1000.0)
         return True
 
-    def _link(self, snap: LiveSnapshot) -> LinkView:
-        figures = self._figures()
+    def _link(self, snap: LiveSnapshot, figures: LinkFigures | None) -> LinkView:
         # With a belt client, the samples lost for good (the belt could no longer resend
         # them); those still to be resent after an outage are not counted. Otherwise the
         # holes seen so far.
@@ -296,10 +302,9 @@ class BeltModel:
             quality = "fair" if missing_pct < 5.0 else "poor"
         return LinkView(quality, detail, missing)
 
-    def _battery(self, snap: LiveSnapshot) -> int | None:
+    def _battery(self, snap: LiveSnapshot, figures: LinkFigures | None) -> int | None:
         """The belt's own charge curve (as its Battery Service reports) where the feed
         knows it, so the link line and the battery figure agree; else the LiPo curve."""
-        figures = self._figures()
         if figures is not None and figures.battery_percent is not None:
             return figures.battery_percent
         return battery_pct(snap.battery_mv)

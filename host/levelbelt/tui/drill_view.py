@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from levelbelt import demo_script
-from levelbelt.live_session import LiveSession
+from levelbelt.live_session import LiveSession, SessionView
 from levelbelt.plans import POSITIONS
 
 KINDS: Final = ("idle", "calibrating", "ready", "work", "rest", "hold", "done")
@@ -95,8 +95,10 @@ class SessionDriver:
         self.auto_start_s = auto_start_s
         self.title = f"plan {session.plan.plan.name}"
 
-    def view(self, t_s: float) -> DrillView:
-        v = self.session.snapshot()
+    def view(self, t_s: float, v: SessionView | None = None) -> DrillView:
+        """The view at `t_s`; `v`: a snapshot of the session already taken this tick."""
+        if v is None:
+            v = self.session.snapshot()
         e = v.engine
         blocks = len(self.session.plan.plan.blocks)
         if not v.started:

@@ -27,8 +27,6 @@ from levelbelt.tui.widgets.trace import TracePlot
 if TYPE_CHECKING:
     from levelbelt.tui.app import DashboardApp
 
-POSITIONS = ("standing", "seated", "prone")
-
 
 def status_line(f: BeltFrame, width: int = 0) -> str:
     """Link, battery, firmware, rate, belt time, frames, missing samples; on a narrow

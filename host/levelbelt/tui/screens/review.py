@@ -11,7 +11,6 @@ from __future__ import annotations
 import webbrowser
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -32,7 +31,14 @@ from levelbelt.history import (
 )
 from levelbelt.scoring import SessionSummary, Trend, TrendPoint, trend
 from levelbelt.tui import braille
-from levelbelt.tui.widgets.trace import Y_LIMIT_DEG, axis_labels
+from levelbelt.tui.widgets.trace import (
+    OBL_STYLE,
+    THRESHOLD_STYLE,
+    TILT_STYLE,
+    Y_LIMIT_DEG,
+    ZERO_STYLE,
+    axis_labels,
+)
 
 if TYPE_CHECKING:
     from levelbelt.tui.app import DashboardApp
@@ -120,12 +126,12 @@ def hold_plot(r: Review, k: int, width: int, threshold_deg: float,
     t0, t1 = w.start_s - 1.0, w.end_s + 1.0
     keep = (s.t_s >= t0) & (s.t_s <= t1)
     lines = braille.render(
-        [braille.Series(s.t_s[keep], s.obl_deg[keep], Style(color="cyan", bold=True)),
-         braille.Series(s.t_s[keep], s.tilt_deg[keep], Style(color="magenta"))],
+        [braille.Series(s.t_s[keep], s.obl_deg[keep], OBL_STYLE),
+         braille.Series(s.t_s[keep], s.tilt_deg[keep], TILT_STYLE)],
         t1, t1 - t0, -Y_LIMIT_DEG, Y_LIMIT_DEG, max(10, width - 6), height,
-        hlines=[braille.HLine(threshold_deg, Style(color="red", dim=True)),
-                braille.HLine(-threshold_deg, Style(color="red", dim=True)),
-                braille.HLine(0.0, Style(color="grey50", dim=True))],
+        hlines=[braille.HLine(threshold_deg, THRESHOLD_STYLE),
+                braille.HLine(-threshold_deg, THRESHOLD_STYLE),
+                braille.HLine(0.0, ZERO_STYLE)],
         max_step_s=1.5 / rate)
     label = "glute" if w.block_kind == "isometric" else "leg"
     drops = sum(1 for d in r.drops if w.start_s <= d.onset_s < w.end_s)
