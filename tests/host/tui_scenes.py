@@ -178,7 +178,9 @@ def review_with_a_trend(folder: Path) -> Scene:
     async def run_before(pilot: Pilot[Any]) -> None:
         for _ in range(100):
             await pilot.pause(0.05)
-            if app.screen.query_one("#r-hold").size.height:
+            # The session is read in a worker: `[` before it is shown would be lost.
+            if app.screen.query_one("#r-hold").size.height and getattr(
+                    app.screen, "review", None) is not None:
                 break
         await pilot.press(*["left_square_bracket"])  # hold 1 -> the last one
         await pilot.pause()
